@@ -20,7 +20,6 @@ function walk(dir, out = []) {
   return out;
 }
 
-rmSync(outdir, { recursive: true, force: true });
 await build({
   entryPoints: [...walk('src'), ...walk('test')],
   outdir,
@@ -33,8 +32,10 @@ await build({
   logLevel: 'warning',
 });
 
-const tc = spawnSync('npx', ['tsc', '--noEmit', '-p', '.'], { stdio: 'inherit' });
-if (tc.status !== 0) process.exit(tc.status ?? 1);
+if (!process.env.SKIP_TSC) {
+  const tc = spawnSync('npx', ['tsc', '--noEmit', '-p', '.'], { stdio: 'inherit' });
+  if (tc.status !== 0) process.exit(tc.status ?? 1);
+}
 
 const filter = (f) => f.endsWith('.test.ts') && (!only || f.startsWith(join('test', only)));
 const files = walk('test').filter(filter).sort().map((f) => join(outdir, f.replace(/\.ts$/, '.js')));
