@@ -1,0 +1,112 @@
+/**
+ * The listening side of the upper layer: accepts TCP connections, tunes each socket,
+ * runs negotiation (pure) for each A-ASSOCIATE-RQ and hands established associations to
+ * the layer above. Knows nothing of DIMSE or studies.
+ */
+import net from 'node:net';
+import type { Config } from '../config/types';
+import { errorMessage } from '../util/errors';
+import type { Logger } from '../util/log';
+import { Association, type CloseInfo } from './association';
+import { negotiateAssociation, normalizeIp } from './negotiation';
+import { applyBufferSizes, tuneSocket } from './socket-options';
+
+export interface ServerOptions {
+  /** Read on every new association, so a reload applies to the next one. */
+  config: () => Config;
+  log: Logger;
+  onAssociation: (assoc: Association) => void;
+  /** More called AE titles we answer to (print queues); default none. */
+  extraLocalAeTitles?: () => string[];
+}
+
+let counter = 0;
+
+export class DicomServer {
+  readonly associations = new Set<Association>();
+  private server?: net.Server;
+  private readonly log: Logger;
+
+  constructor(private readonly o: ServerOptions) {
+    this.log = o.log;
+  }
+
+  get address(): net.AddressInfo | undefined {
+    return this.server?.address() as net.AddressInfo | undefined;
+  }
+
+  listen(port = this.o.config().network.port, host = this.o.config().network.bind): Promise<net.AddressInfo> {
+    const server = net.createServer({ noDelay: true }, (s) => this.onConnection(s));
+    this.server = server;
+    server.on('error', (e) => this.log.error(`listener error: ${e.message}`));
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        const cfg = this.o.config().network;
+        // Accepted sockets inherit the listener's SO_RCVBUF; set it before the SYN so the
+        // window scale matches (each accepted socket is set again below).
+        try { applyBufferSizes(server, { sndBuf: 0, rcvBuf: cfg.socketRcvBuf }); } catch (e) { this.log.warn(`listener SO_RCVBUF: ${errorMessage(e)}`); }
+        resolve(server.address() as net.AddressInfo);
+      });
+    });
+  }
+
+  private onConnection(socket: net.Socket): void {
+    const cfg = this.o.config();
+    const id = `in-${++counter}`;
+    const peer = `${normalizeIp(socket.remoteAddress ?? '?')}:${socket.remotePort}`;
+    tuneSocket(socket, { sndBuf: cfg.network.socketSndBuf, rcvBuf: cfg.network.socketRcvBuf }, (m) => this.log.warn(`${id} ${m}`));
+    const assoc = new Association({
+      id, socket, role: 'acceptor', log: this.log, maxPdu: cfg.network.maxPdu,
+      artimMs: Math.max(1, cfg.network.readTimeout || 30) * 1000,
+    });
+    this.associations.add(assoc);
+    // Waiting for the A-ASSOCIATE-RQ is bounded by ARTIM; then idleTimeout applies between requests.
+    assoc.onAssociateRq = (rq) => {
+      const established = [...this.associations].filter((a) => a !== assoc && a.established).length;
+      const d = negotiateAssociation({
+        rq, peerAddress: socket.remoteAddress ?? '', config: cfg,
+        extraLocalAeTitles: this.o.extraLocalAeTitles?.(), overLimit: established >= cfg.network.maxAssociations,
+      });
+      if (d.kind === 'reject') {
+        this.log.warn(`${id} rejected ${rq.callingAeTitle} -> ${rq.calledAeTitle} from ${peer}: ${d.why}`);
+        return { rj: d.rj, providerReject: d.rj.source === 2 };
+      }
+      return { ac: d.ac, contexts: d.contexts };
+    };
+    assoc.once('established', () => {
+      this.log.info(`${id} accepted ${assoc.callingAe} -> ${assoc.calledAe} from ${peer}: ${assoc.contexts.size}/${assoc.rq!.presentationContexts.length} contexts, peer max PDU ${assoc.peerMaxPdu}`);
+      assoc.setInactivityTimeout(cfg.network.idleTimeout);
+      try {
+        this.o.onAssociation(assoc);
+      } catch (e) {
+        this.log.error(`${id} service setup failed: ${errorMessage(e)}`);
+        assoc.abort('service setup failed');
+      }
+    });
+    assoc.once('close', (info: CloseInfo) => {
+      this.associations.delete(assoc);
+      this.log.info(`${id} closed (${info.kind}: ${info.detail})`);
+    });
+    assoc.startAccept();
+  }
+
+  /** Stop listening; wait up to graceMs for associations to finish, then A-ABORT the rest. */
+  async close(graceMs = 5000): Promise<void> {
+    const server = this.server;
+    if (server) await new Promise<void>((r) => server.close(() => r()));
+    const open = [...this.associations];
+    if (open.length === 0) return;
+    this.log.info(`waiting up to ${graceMs} ms for ${open.length} association(s)`);
+    const all = Promise.all(open.map((a) => a.closed()));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), graceMs); });
+    const first = await Promise.race([all, timeout]);
+    if (timer) clearTimeout(timer);
+    if (first === 'timeout') {
+      for (const a of this.associations) a.abort('agent stopping');
+      await Promise.race([Promise.all(open.map((a) => a.closed())), new Promise((r) => setTimeout(r, 2000).unref())]);
+    }
+  }
+}
