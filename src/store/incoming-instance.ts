@@ -1,0 +1,176 @@
+/**
+ * One C-STORE data set on its way to disk. A Writable (ws receiver habit): the network
+ * layer writes the data set bytes as they arrive and pauses the socket when write()
+ * returns false, so a fast sender never makes us hold a whole instance in memory.
+ *
+ * Storage failures never error the stream: the instance switches to discarding (the
+ * peer's remaining PDVs must still be read) and commit() rejects with a StoreError
+ * whose `status` goes into the C-STORE-RSP. The temp file is removed at once.
+ */
+import { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { EdgeError } from '../util/errors';
+import { StoreError, toStoreError } from './store-errors';
+import type { StoreFs } from './store-fs';
+
+export interface BeginInfo {
+  /** Affected SOP Class UID of the C-STORE-RQ. */
+  sopClassUid: string;
+  /** Affected SOP Instance UID of the C-STORE-RQ. */
+  sopInstanceUid: string;
+  /** Transfer syntax negotiated for the presentation context. */
+  transferSyntaxUid: string;
+  callingAe: string;
+  calledAe: string;
+}
+
+/** What commit() needs from the temp file once every byte is on disk. */
+export interface TempFile {
+  path: string;
+  /** Where the data set starts (the length of preamble + meta). */
+  dataSetOffset: number;
+  /** Data set bytes received. */
+  dataSetLength: number;
+}
+
+export type Finalizer<R> = (tmp: TempFile) => Promise<R>;
+
+const HIGH_WATER_MARK = 256 * 1024;
+
+export class IncomingInstance<R = unknown> extends Writable {
+  readonly info: BeginInfo;
+  /** Data set bytes accepted so far (including any discarded after a failure). */
+  bytesReceived = 0;
+  private fd: number | null = null;
+  private failure: StoreError | null;
+  private removal: Promise<void> | null = null;
+  private commitResult: Promise<R> | null = null;
+  private handedOver = false;
+  /** True when no temp file is ever created (the request was refused up front). */
+  private readonly noFile: boolean;
+
+  constructor(
+    info: BeginInfo,
+    private readonly fsops: StoreFs,
+    private readonly tmpPath: string,
+    private readonly meta: Buffer,
+    private readonly finalizer: Finalizer<R>,
+    preFailure: StoreError | null = null,
+  ) {
+    // autoDestroy off: 'finish' must not trigger _destroy (which deletes the temp file)
+    // before commit() has handed the file over.
+    super({ highWaterMark: HIGH_WATER_MARK, decodeStrings: true, autoDestroy: false });
+    this.info = info;
+    this.failure = preFailure;
+    this.noFile = preFailure !== null;
+  }
+
+  /** The failure that commit() will report, as soon as it is known (or null). */
+  get failed(): StoreError | null {
+    return this.failure;
+  }
+
+  /** Opens the temp file (O_EXCL, 0600) and writes preamble + File Meta Information. */
+  override _construct(cb: (err?: Error | null) => void): void {
+    if (this.failure) return cb();
+    this.fsops
+      .open(this.tmpPath, 'wx', 0o600)
+      .then(async (fd) => {
+        this.fd = fd;
+        await this.fsops.writeAll(fd, [this.meta]);
+      })
+      .catch((e) => this.fail(e, 'creating the temp file'))
+      .then(() => cb(), cb);
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    this.writeChunks([chunk], cb);
+  }
+
+  override _writev(chunks: Array<{ chunk: Buffer }>, cb: (err?: Error | null) => void): void {
+    this.writeChunks(chunks.map((c) => c.chunk), cb);
+  }
+
+  private writeChunks(bufs: Buffer[], cb: (err?: Error | null) => void): void {
+    for (const b of bufs) this.bytesReceived += b.length;
+    if (this.failure || this.fd === null) return cb();
+    this.fsops
+      .writeAll(this.fd, bufs)
+      .catch((e) => this.fail(e, 'writing the data set'))
+      .then(() => cb(), cb);
+  }
+
+  /** End of data: fsync the file so it is durable before it is renamed. */
+  override _final(cb: (err?: Error | null) => void): void {
+    const fd = this.fd;
+    if (this.failure || fd === null) return cb();
+    this.fsops
+      .fsync(fd)
+      .then(() => {
+        this.fd = null;
+        return this.fsops.close(fd);
+      })
+      .catch((e) => this.fail(e, 'syncing the data set'))
+      .then(() => cb(), cb);
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    if (!this.handedOver) this.removeTemp();
+    (this.removal ?? Promise.resolve()).then(() => cb(err), () => cb(err));
+  }
+
+  /**
+   * Ends the stream if needed, waits for every byte to be on disk, then stores the
+   * instance. Resolves only when file and index are durable. Idempotent.
+   */
+  commit(): Promise<R> {
+    this.commitResult ??= this.doCommit();
+    return this.commitResult;
+  }
+
+  private async doCommit(): Promise<R> {
+    if (this.destroyed && !this.writableFinished) throw new EdgeError('STORE_DISCARDED', 'commit() after discard()');
+    if (!this.writableEnded) this.end();
+    await finished(this, { readable: false });
+    if (this.failure) {
+      await this.removeTemp();
+      throw this.failure;
+    }
+    this.handedOver = true;
+    try {
+      return await this.finalizer({ path: this.tmpPath, dataSetOffset: this.meta.length, dataSetLength: this.bytesReceived });
+    } catch (e) {
+      this.handedOver = false;
+      await this.removeTemp();
+      throw toStoreError(e, 'storing the instance');
+    }
+  }
+
+  /** Drops the instance: closes and deletes the temp file. Resolves when it is gone. */
+  async discard(): Promise<void> {
+    if (this.commitResult) {
+      await this.commitResult.then(() => undefined, () => undefined);
+      return;
+    }
+    this.destroy();
+    await finished(this).catch(() => undefined);
+    await this.removeTemp();
+  }
+
+  private fail(e: unknown, stage: string): void {
+    this.failure ??= toStoreError(e, stage);
+    this.removeTemp();
+  }
+
+  /** Closes the descriptor and deletes the temp file, once (ENOENT and close errors are ignored). */
+  private removeTemp(): Promise<void> {
+    if (this.removal) return this.removal;
+    const fd = this.fd;
+    this.fd = null;
+    this.removal = (async () => {
+      if (fd !== null) await this.fsops.close(fd).catch(() => undefined);
+      if (!this.noFile) await this.fsops.unlink(this.tmpPath).catch(() => undefined);
+    })();
+    return this.removal;
+  }
+}

@@ -1,0 +1,253 @@
+/**
+ * The SQLite index of stored instances (better-sqlite3, synchronous API).
+ * Durability: WAL with synchronous=FULL, so a committed transaction survives power loss
+ * (https://www.sqlite.org/pragma.html#pragma_synchronous). The instance file is renamed
+ * into place and its directory fsynced before the row is written.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { EdgeError } from '../util/errors';
+import { SCHEMA_V1, SCHEMA_VERSION } from './schema.sql';
+import type { HeaderAttributes } from './header';
+
+/** Everything the index stores about one instance (header + file facts). */
+export interface InstanceRow extends HeaderAttributes {
+  sopInstanceUid: string;
+  sopClassUid: string;
+  studyInstanceUid: string;
+  seriesInstanceUid: string;
+  transferSyntaxUid: string;
+  /** File size in bytes. */
+  size: number;
+  dataSetOffset: number;
+  /** Relative to the store root, POSIX separators. */
+  path: string;
+  callingAe: string | null;
+  calledAe: string | null;
+  /** ISO 8601 UTC. */
+  receivedAt: string;
+}
+
+export type SqliteDb = Database.Database;
+
+const UPSERT_PATIENT = `INSERT INTO patients (patient_id, patient_name, patient_name_norm, patient_name_full,
+  patient_birth_date, patient_sex, specific_character_set, updated_at)
+  VALUES (@patientIdKey, @patientName, @patientNameNorm, @patientNameFull, @patientBirthDate, @patientSex, @specificCharacterSet, @receivedAt)
+  ON CONFLICT(patient_id) DO UPDATE SET
+    patient_name = COALESCE(excluded.patient_name, patient_name),
+    patient_name_norm = COALESCE(excluded.patient_name_norm, patient_name_norm),
+    patient_name_full = COALESCE(excluded.patient_name_full, patient_name_full),
+    patient_birth_date = COALESCE(excluded.patient_birth_date, patient_birth_date),
+    patient_sex = COALESCE(excluded.patient_sex, patient_sex),
+    specific_character_set = COALESCE(excluded.specific_character_set, specific_character_set),
+    updated_at = excluded.updated_at
+  RETURNING id`;
+
+const UPSERT_STUDY = `INSERT INTO studies (study_uid, patient_fk, study_date, study_time, study_description,
+  accession_number, referring_physician_name, referring_physician_name_norm, referring_physician_name_full, study_id, updated_at)
+  VALUES (@studyInstanceUid, @patientFk, @studyDate, @studyTime, @studyDescription, @accessionNumber,
+    @referringPhysicianName, @referringPhysicianNameNorm, @referringPhysicianNameFull, @studyId, @receivedAt)
+  ON CONFLICT(study_uid) DO UPDATE SET
+    patient_fk = excluded.patient_fk,
+    study_date = COALESCE(excluded.study_date, study_date),
+    study_time = COALESCE(excluded.study_time, study_time),
+    study_description = COALESCE(excluded.study_description, study_description),
+    accession_number = COALESCE(excluded.accession_number, accession_number),
+    referring_physician_name = COALESCE(excluded.referring_physician_name, referring_physician_name),
+    referring_physician_name_norm = COALESCE(excluded.referring_physician_name_norm, referring_physician_name_norm),
+    referring_physician_name_full = COALESCE(excluded.referring_physician_name_full, referring_physician_name_full),
+    study_id = COALESCE(excluded.study_id, study_id),
+    updated_at = excluded.updated_at
+  RETURNING id`;
+
+const UPSERT_SERIES = `INSERT INTO series (series_uid, study_fk, modality, series_number, series_description, updated_at)
+  VALUES (@seriesInstanceUid, @studyFk, @modality, @seriesNumber, @seriesDescription, @receivedAt)
+  ON CONFLICT(series_uid) DO UPDATE SET
+    study_fk = excluded.study_fk,
+    modality = COALESCE(excluded.modality, modality),
+    series_number = COALESCE(excluded.series_number, series_number),
+    series_description = COALESCE(excluded.series_description, series_description),
+    updated_at = excluded.updated_at
+  RETURNING id`;
+
+const UPSERT_INSTANCE = `INSERT INTO instances (sop_uid, series_fk, sop_class_uid, instance_number, rows, columns,
+  number_of_frames, specific_character_set, transfer_syntax, size, data_set_offset, path, calling_ae, called_ae, received_at)
+  VALUES (@sopInstanceUid, @seriesFk, @sopClassUid, @instanceNumber, @rows, @columns, @numberOfFrames,
+    @specificCharacterSet, @transferSyntaxUid, @size, @dataSetOffset, @path, @callingAe, @calledAe, @receivedAt)
+  ON CONFLICT(sop_uid) DO UPDATE SET
+    series_fk = excluded.series_fk, sop_class_uid = excluded.sop_class_uid, instance_number = excluded.instance_number,
+    rows = excluded.rows, columns = excluded.columns, number_of_frames = excluded.number_of_frames,
+    specific_character_set = excluded.specific_character_set, transfer_syntax = excluded.transfer_syntax,
+    size = excluded.size, data_set_offset = excluded.data_set_offset, path = excluded.path,
+    calling_ae = excluded.calling_ae, called_ae = excluded.called_ae, received_at = excluded.received_at`;
+
+/** A stored instance with its series, study and patient attributes (snake_case columns). */
+export type StoredInstance = Record<string, string | number | null> & {
+  sop_uid: string; path: string; transfer_syntax: string; size: number; data_set_offset: number;
+  series_uid: string; study_uid: string; patient_id: string;
+};
+
+const SELECT_INSTANCE = `SELECT i.*, s.series_uid, s.modality, s.series_number, s.series_description,
+  st.study_uid, st.study_date, st.study_time, st.study_description, st.accession_number, st.study_id,
+  st.referring_physician_name, st.modalities_in_study, p.patient_id, p.patient_name, p.patient_name_full,
+  p.patient_birth_date, p.patient_sex
+  FROM instances i JOIN series s ON s.id = i.series_fk JOIN studies st ON st.id = s.study_fk
+  JOIN patients p ON p.id = st.patient_fk WHERE i.sop_uid = ?`;
+
+export class IndexDb {
+  readonly db: SqliteDb;
+  private readonly stmts: ReturnType<typeof prepare>;
+
+  private constructor(db: SqliteDb) {
+    this.db = db;
+    this.stmts = prepare(db);
+  }
+
+  /** Opens (creating if needed) and migrates the index at `path` (':memory:' for tests). */
+  static open(path: string): IndexDb {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    const db = new Database(path);
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.pragma('foreign_keys = ON');
+      db.pragma('busy_timeout = 5000');
+      migrate(db);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+    return new IndexDb(db);
+  }
+
+  /** Runs `fn` in one transaction (nested calls become savepoints). */
+  transaction<T>(fn: (db: SqliteDb) => T): T {
+    return this.db.transaction(() => fn(this.db))();
+  }
+
+  /** Inserts or replaces the instance and its parents; keeps derived counts right. */
+  upsertInstance(row: InstanceRow): void {
+    this.transaction(() => {
+      const s = this.stmts;
+      // Parents the instance, its series or its study had before: they may be left empty.
+      const before = s.instanceFks.get(row.sopInstanceUid) as Fks | undefined;
+      const oldSeriesStudy = s.seriesStudy.get(row.seriesInstanceUid) as { fk: number } | undefined;
+      const oldStudyPatient = s.studyPatient.get(row.studyInstanceUid) as { fk: number } | undefined;
+      const params = { ...row, patientIdKey: row.patientId ?? '', referringPhysicianNameNorm: normName(row.referringPhysicianName) };
+      const patientFk = (s.upsertPatient.get(params) as { id: number }).id;
+      const studyFk = (s.upsertStudy.get({ ...params, patientFk }) as { id: number }).id;
+      const seriesFk = (s.upsertSeries.get({ ...params, studyFk }) as { id: number }).id;
+      s.upsertInstance.run({ ...params, seriesFk });
+      this.refresh(
+        [seriesFk, before?.seriesFk],
+        [studyFk, before?.studyFk, oldSeriesStudy?.fk],
+        [patientFk, before?.patientFk, oldStudyPatient?.fk],
+      );
+    });
+  }
+
+  getInstance(sopInstanceUid: string): StoredInstance | undefined {
+    return this.stmts.selectInstance.get(sopInstanceUid) as StoredInstance | undefined;
+  }
+
+  /** Removes the row (not the file); drops series, study, patient left empty. */
+  deleteInstance(sopInstanceUid: string): boolean {
+    return this.transaction(() => {
+      const fks = this.stmts.instanceFks.get(sopInstanceUid) as Fks | undefined;
+      if (!fks) return false;
+      this.stmts.deleteInstance.run(sopInstanceUid);
+      this.refresh([fks.seriesFk], [fks.studyFk], [fks.patientFk]);
+      return true;
+    });
+  }
+
+  countInstances(): number {
+    return (this.stmts.count.get() as { n: number }).n;
+  }
+
+  /** Every instance's SOP UID and relative path, for consistency checks. */
+  *iterateInstancePaths(): IterableIterator<{ sopUid: string; path: string }> {
+    for (const r of this.stmts.allPaths.iterate()) yield r as { sopUid: string; path: string };
+  }
+
+  /** `PRAGMA integrity_check`: empty when the database is sound, else the problems. */
+  integrityCheck(): string[] {
+    const rows = this.db.pragma('integrity_check') as Array<{ integrity_check: string }>;
+    return rows.map((r) => r.integrity_check).filter((m) => m !== 'ok');
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /** Recounts series, then studies, then patients; deletes the ones left empty. */
+  private refresh(series: Array<number | undefined>, studies: Array<number | undefined>, patients: Array<number | undefined>): void {
+    const s = this.stmts;
+    const levels = [
+      [series, s.countSeries, s.deleteSeries, s.updateSeries],
+      [studies, s.countStudy, s.deleteStudy, s.updateStudy],
+      [patients, s.countPatient, s.deletePatient, s.updatePatient],
+    ] as const;
+    for (const [ids, count, del, update] of levels) {
+      for (const id of new Set(ids)) {
+        if (id === undefined) continue;
+        if ((count.get(id) as { n: number }).n === 0) del.run(id);
+        else update.run(id);
+      }
+    }
+  }
+}
+
+interface Fks { seriesFk: number; studyFk: number; patientFk: number }
+
+function normName(name: string | null): string | null {
+  return name === null ? null : name.replace(/[\^ ]+$/, '').toUpperCase() || null;
+}
+
+function prepare(db: SqliteDb) {
+  return {
+    upsertPatient: db.prepare(UPSERT_PATIENT),
+    upsertStudy: db.prepare(UPSERT_STUDY),
+    upsertSeries: db.prepare(UPSERT_SERIES),
+    upsertInstance: db.prepare(UPSERT_INSTANCE),
+    selectInstance: db.prepare(SELECT_INSTANCE),
+    instanceFks: db.prepare(`SELECT i.series_fk AS seriesFk, s.study_fk AS studyFk, st.patient_fk AS patientFk
+      FROM instances i JOIN series s ON s.id = i.series_fk JOIN studies st ON st.id = s.study_fk WHERE i.sop_uid = ?`),
+    seriesStudy: db.prepare('SELECT study_fk AS fk FROM series WHERE series_uid = ?'),
+    studyPatient: db.prepare('SELECT patient_fk AS fk FROM studies WHERE study_uid = ?'),
+    deleteInstance: db.prepare('DELETE FROM instances WHERE sop_uid = ?'),
+    count: db.prepare('SELECT COUNT(*) AS n FROM instances'),
+    allPaths: db.prepare('SELECT sop_uid AS sopUid, path FROM instances ORDER BY id'),
+    countSeries: db.prepare('SELECT COUNT(*) AS n FROM instances WHERE series_fk = ?'),
+    countStudy: db.prepare('SELECT COUNT(*) AS n FROM series WHERE study_fk = ?'),
+    countPatient: db.prepare('SELECT COUNT(*) AS n FROM studies WHERE patient_fk = ?'),
+    deleteSeries: db.prepare('DELETE FROM series WHERE id = ?'),
+    deleteStudy: db.prepare('DELETE FROM studies WHERE id = ?'),
+    deletePatient: db.prepare('DELETE FROM patients WHERE id = ?'),
+    updateSeries: db.prepare('UPDATE series SET num_instances = (SELECT COUNT(*) FROM instances WHERE series_fk = ?1) WHERE id = ?1'),
+    updateStudy: db.prepare(`UPDATE studies SET
+      num_series = (SELECT COUNT(*) FROM series WHERE study_fk = ?1),
+      num_instances = (SELECT COALESCE(SUM(num_instances), 0) FROM series WHERE study_fk = ?1),
+      modalities_in_study = (SELECT group_concat(m, '\\') FROM
+        (SELECT DISTINCT modality AS m FROM series WHERE study_fk = ?1 AND modality IS NOT NULL ORDER BY m))
+      WHERE id = ?1`),
+    updatePatient: db.prepare(`UPDATE patients SET
+      num_studies = (SELECT COUNT(*) FROM studies WHERE patient_fk = ?1),
+      num_series = (SELECT COALESCE(SUM(num_series), 0) FROM studies WHERE patient_fk = ?1),
+      num_instances = (SELECT COALESCE(SUM(num_instances), 0) FROM studies WHERE patient_fk = ?1)
+      WHERE id = ?1`),
+  };
+}
+
+function migrate(db: SqliteDb): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > SCHEMA_VERSION) {
+    throw new EdgeError('INDEX_SCHEMA_TOO_NEW', `index schema version ${version} is newer than this program (${SCHEMA_VERSION})`);
+  }
+  if (version === SCHEMA_VERSION) return;
+  db.transaction(() => {
+    db.exec(SCHEMA_V1);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  })();
+}

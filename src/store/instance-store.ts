@@ -1,0 +1,235 @@
+/**
+ * The durable instance store: temp file → fsync → checks → rename → fsync dir → index
+ * row, and only then success. Files are `<root>/instances/ab/cd/<sha1(SOP UID)>.dcm`,
+ * each a Part 10 file whose data set is byte-identical to what the peer sent.
+ */
+import { dirname, join } from 'node:path';
+import { IncomingInstance, type BeginInfo, type TempFile } from './incoming-instance';
+import { buildFileMeta, parseFileMeta } from './part10';
+import { parseHeader, SUPPORTED_SYNTAXES, type HeaderAttributes } from './header';
+import { absoluteInstancePath, instanceRelPath, isAcceptableUid, tmpDir, tmpFileName, trimUid } from './paths';
+import { IndexDb, type InstanceRow, type SqliteDb } from './index-db';
+import { STORE_STATUS, StoreError } from './store-errors';
+import { nodeStoreFs, type StoreFs } from './store-fs';
+import { recover } from './recover';
+
+export { StoreError, STORE_STATUS } from './store-errors';
+export type { BeginInfo } from './incoming-instance';
+
+export type DuplicatePolicy = 'overwrite' | 'ignore' | 'reject';
+/** Runs inside the index transaction that adds the row (e.g. to enqueue forwarding). */
+export type ExtraInTransaction = (db: SqliteDb, row: InstanceRow, result: { duplicate: StoreResult['duplicate'] }) => void;
+
+export interface InstanceStoreOptions {
+  root: string;
+  aeTitle: string;
+  implementationClassUid: string;
+  implementationVersionName: string;
+  duplicates: DuplicatePolicy;
+  index: IndexDb;
+  extraInTransaction?: ExtraInTransaction;
+  /** File operations; tests inject faults here. */
+  fs?: StoreFs;
+}
+
+export interface StoreResult {
+  status: 0x0000;
+  /** Absolute path of the stored file. */
+  path: string;
+  row: InstanceRow;
+  /** 'ignored': an earlier copy was kept and this one dropped (duplicates=ignore). */
+  duplicate: 'none' | 'overwritten' | 'ignored';
+}
+
+export type { RecoverReport } from './recover';
+
+export interface StoredFileInfo {
+  transferSyntaxUid: string;
+  /** Where the data set starts; senders stream the file from here. */
+  dataSetOffset: number;
+  size: number;
+  sendingAeTitle: string | null;
+  header: HeaderAttributes;
+}
+
+const FIRST_READ = 64 * 1024;
+const MAX_HEADER_BYTES = 128 * 1024 * 1024;
+const DIR_MODE = 0o750;
+
+export class InstanceStore {
+  readonly root: string;
+  private readonly fs: StoreFs;
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly opts: InstanceStoreOptions) {
+    this.root = opts.root;
+    this.fs = opts.fs ?? nodeStoreFs;
+  }
+
+  /** Creates `<root>/tmp` and `<root>/instances`. Call once before begin(). */
+  async init(): Promise<void> {
+    await this.fs.mkdirp(tmpDir(this.root), DIR_MODE);
+    await this.fs.mkdirp(join(this.root, 'instances'), DIR_MODE);
+  }
+
+  /**
+   * Starts receiving one data set. Never throws: a request refused up front (bad UID,
+   * unsupported transfer syntax) gives an instance that discards its bytes and whose
+   * commit() rejects with the status to answer.
+   */
+  begin(info: BeginInfo, perCall?: { extraInTransaction?: ExtraInTransaction }): IncomingInstance<StoreResult> {
+    const clean: BeginInfo = { ...info, sopClassUid: trimUid(info.sopClassUid), sopInstanceUid: trimUid(info.sopInstanceUid) };
+    const refusal = this.refusal(clean);
+    let meta: Buffer = Buffer.alloc(0);
+    if (!refusal) {
+      meta = buildFileMeta({
+        mediaStorageSopClassUid: clean.sopClassUid,
+        mediaStorageSopInstanceUid: clean.sopInstanceUid,
+        transferSyntaxUid: clean.transferSyntaxUid,
+        implementationClassUid: this.opts.implementationClassUid,
+        implementationVersionName: this.opts.implementationVersionName,
+        sourceAeTitle: this.opts.aeTitle, // PS3.10 7.1: the AE that wrote the file
+        sendingAeTitle: clean.callingAe,
+        receivingAeTitle: this.opts.aeTitle,
+      });
+    }
+    const tmp = join(tmpDir(this.root), tmpFileName());
+    return new IncomingInstance(clean, this.fs, tmp, meta, (t) => this.finalize(clean, t, perCall?.extraInTransaction), refusal);
+  }
+
+  private refusal(info: BeginInfo): StoreError | null {
+    if (!isAcceptableUid(info.sopInstanceUid)) {
+      return new StoreError('STORE_INVALID_UID', STORE_STATUS.invalidSopInstance, `invalid SOP Instance UID ${JSON.stringify(info.sopInstanceUid)}`);
+    }
+    if (!isAcceptableUid(info.sopClassUid)) {
+      return new StoreError('STORE_INVALID_UID', STORE_STATUS.dataSetMismatch, `invalid SOP Class UID ${JSON.stringify(info.sopClassUid)}`);
+    }
+    if (!SUPPORTED_SYNTAXES.includes(info.transferSyntaxUid)) {
+      return new StoreError('STORE_SYNTAX', STORE_STATUS.cannotUnderstand, `transfer syntax ${info.transferSyntaxUid} not supported by the store`);
+    }
+    return null;
+  }
+
+  /** Reads the header from the temp file and checks it against the command. */
+  private async checkedHeader(info: BeginInfo, tmp: TempFile): Promise<HeaderAttributes> {
+    if (tmp.dataSetLength === 0) throw cannotUnderstand('empty data set');
+    const h = await this.readHeader(tmp.path, tmp.dataSetOffset, tmp.dataSetLength, info.transferSyntaxUid);
+    // PS3.4 B.2.3 A9xx: the data set's own identity must be the one the command announced.
+    if (h.sopClassUid !== info.sopClassUid) throw mismatch(`SOP Class UID in data set (${h.sopClassUid}) ≠ command (${info.sopClassUid})`);
+    if (h.sopInstanceUid !== info.sopInstanceUid) throw mismatch(`SOP Instance UID in data set (${h.sopInstanceUid}) ≠ command (${info.sopInstanceUid})`);
+    if (!h.studyInstanceUid || !isAcceptableUid(h.studyInstanceUid)) throw mismatch(`missing or invalid Study Instance UID`);
+    if (!h.seriesInstanceUid || !isAcceptableUid(h.seriesInstanceUid)) throw mismatch(`missing or invalid Series Instance UID`);
+    return h;
+  }
+
+  /** Reads a growing prefix of the data set until the header parser is satisfied. */
+  async readHeader(path: string, offset: number, length: number, syntax: string): Promise<HeaderAttributes> {
+    let want = Math.min(length, FIRST_READ);
+    for (;;) {
+      const prefix = await this.fs.readAt(path, offset, want);
+      let r;
+      try {
+        r = parseHeader(prefix, syntax, length);
+      } catch (e) {
+        throw cannotUnderstand((e as Error).message, e);
+      }
+      if (r.kind === 'ok') return r.header;
+      if (r.need > MAX_HEADER_BYTES) throw cannotUnderstand(`more than ${MAX_HEADER_BYTES} bytes before Pixel Data`);
+      want = r.need;
+    }
+  }
+
+  private async finalize(info: BeginInfo, tmp: TempFile, extra?: ExtraInTransaction): Promise<StoreResult> {
+    const h = await this.checkedHeader(info, tmp);
+    const relPath = instanceRelPath(info.sopInstanceUid);
+    const abs = absoluteInstancePath(this.root, relPath);
+    const row: InstanceRow = {
+      ...h,
+      sopInstanceUid: info.sopInstanceUid, sopClassUid: info.sopClassUid,
+      studyInstanceUid: h.studyInstanceUid!, seriesInstanceUid: h.seriesInstanceUid!,
+      transferSyntaxUid: info.transferSyntaxUid, size: tmp.dataSetOffset + tmp.dataSetLength,
+      dataSetOffset: tmp.dataSetOffset, path: relPath,
+      callingAe: info.callingAe || null, calledAe: info.calledAe || null, receivedAt: new Date().toISOString(),
+    };
+    return this.withLock(info.sopInstanceUid, () => this.place(tmp.path, abs, row, extra));
+  }
+
+  /** Applies the duplicates policy, renames into place, writes the index row. */
+  private async place(tmpPath: string, abs: string, row: InstanceRow, extra?: ExtraInTransaction): Promise<StoreResult> {
+    const existing = this.opts.index.getInstance(row.sopInstanceUid);
+    const existingFile = existing ? await this.fs.size(abs) : null;
+    const isDuplicate = existing !== undefined && existingFile !== null;
+    if (isDuplicate && this.opts.duplicates === 'ignore') {
+      await this.fs.unlink(tmpPath).catch(() => undefined);
+      return { status: 0x0000, path: abs, row, duplicate: 'ignored' };
+    }
+    if (isDuplicate && this.opts.duplicates === 'reject') {
+      throw new StoreError('STORE_DUPLICATE', STORE_STATUS.duplicate, `SOP Instance ${row.sopInstanceUid} is already stored`);
+    }
+    const duplicate = isDuplicate ? 'overwritten' : 'none';
+    const created = await this.fs.mkdirp(dirname(abs), DIR_MODE);
+    await this.fs.rename(tmpPath, abs);
+    await this.syncDirs(dirname(abs), created);
+    try {
+      this.opts.index.transaction((db) => {
+        this.opts.index.upsertInstance(row);
+        this.opts.extraInTransaction?.(db, row, { duplicate });
+        extra?.(db, row, { duplicate });
+      });
+    } catch (e) {
+      // Nothing unindexed left behind; an overwritten file keeps the new bytes (same SOP Instance).
+      if (existingFile === null) await this.fs.unlink(abs).catch(() => undefined);
+      throw e;
+    }
+    return { status: 0x0000, path: abs, row, duplicate };
+  }
+
+  /** fsync the final directory, and the parents of any directory mkdir just created. */
+  private async syncDirs(dir: string, firstCreated: string | undefined): Promise<void> {
+    await this.fs.fsyncDir(dir);
+    if (!firstCreated) return;
+    for (let d = dir; d !== dirname(firstCreated) && d !== dirname(d); ) {
+      d = dirname(d);
+      await this.fs.fsyncDir(d);
+    }
+  }
+
+  /** Serialises commits of the same SOP Instance UID (two associations, same instance). */
+  private async withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(key) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    const tail = run.catch(() => undefined);
+    this.locks.set(key, tail);
+    try {
+      return await run;
+    } finally {
+      if (this.locks.get(key) === tail) this.locks.delete(key);
+    }
+  }
+
+  /** Reads a stored file's meta and header (for re-indexing and for senders). */
+  async readStoredFile(abs: string): Promise<StoredFileInfo> {
+    const size = await this.fs.size(abs);
+    if (size === null) throw new Error(`no such file ${abs}`);
+    let meta = null;
+    for (let want = 1024; meta === null && want < 2 * Math.max(size, 1024); want *= 4) {
+      meta = parseFileMeta(await this.fs.readAt(abs, 0, Math.min(want, size)));
+    }
+    if (!meta) throw new Error(`truncated File Meta Information in ${abs}`);
+    const header = await this.readHeader(abs, meta.dataSetOffset, size - meta.dataSetOffset, meta.transferSyntaxUid);
+    return { transferSyntaxUid: meta.transferSyntaxUid, dataSetOffset: meta.dataSetOffset, size, sendingAeTitle: meta.sendingAeTitle, header };
+  }
+
+  /** Startup check; see recover.ts. Call before the network accepts associations. */
+  async recover(): Promise<import('./recover').RecoverReport> {
+    return recover(this, this.opts.index, this.fs);
+  }
+}
+
+function cannotUnderstand(msg: string, cause?: unknown): StoreError {
+  return new StoreError('STORE_CANNOT_UNDERSTAND', STORE_STATUS.cannotUnderstand, msg, { cause });
+}
+
+function mismatch(msg: string): StoreError {
+  return new StoreError('STORE_DATASET_MISMATCH', STORE_STATUS.dataSetMismatch, msg);
+}

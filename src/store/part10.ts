@@ -1,0 +1,153 @@
+/**
+ * PS3.10 7.1 DICOM File Meta Information: 128-byte preamble, "DICM", then group 0002
+ * in Explicit VR Little Endian with (0002,0000) group length first. The data set that
+ * follows is kept byte for byte as received; only this header is ours.
+ */
+import { trimUid } from './paths';
+
+export interface FileMetaInput {
+  /** (0002,0002) Media Storage SOP Class UID = the C-STORE's Affected SOP Class UID. */
+  mediaStorageSopClassUid: string;
+  /** (0002,0003) Media Storage SOP Instance UID. */
+  mediaStorageSopInstanceUid: string;
+  /** (0002,0010) the negotiated transfer syntax of the data set bytes. */
+  transferSyntaxUid: string;
+  /** (0002,0012) */
+  implementationClassUid: string;
+  /** (0002,0013) SH, at most 16 characters. */
+  implementationVersionName?: string;
+  /** (0002,0016) the AE that wrote this file: us. */
+  sourceAeTitle?: string;
+  /** (0002,0017) the AE that sent us the data set (calling AE). */
+  sendingAeTitle?: string;
+  /** (0002,0018) the AE that received it: us. */
+  receivingAeTitle?: string;
+}
+
+export interface FileMeta {
+  transferSyntaxUid: string;
+  mediaStorageSopClassUid: string;
+  mediaStorageSopInstanceUid: string;
+  implementationClassUid: string;
+  implementationVersionName: string | null;
+  sourceAeTitle: string | null;
+  sendingAeTitle: string | null;
+  receivingAeTitle: string | null;
+  /** Byte offset in the file where the data set starts. */
+  dataSetOffset: number;
+}
+
+const PREAMBLE_LENGTH = 128;
+const MAGIC = 'DICM';
+
+/** One Explicit VR LE element with a 16-bit length (PS3.5 7.1.2). */
+function shortElement(element: number, vr: string, value: Buffer): Buffer {
+  const h = Buffer.alloc(8);
+  h.writeUInt16LE(0x0002, 0);
+  h.writeUInt16LE(element, 2);
+  h.write(vr, 4, 'latin1');
+  h.writeUInt16LE(value.length, 6);
+  return Buffer.concat([h, value]);
+}
+
+/** OB has 2 reserved bytes and a 32-bit length (PS3.5 Table 7.1-1). */
+function obElement(element: number, value: Buffer): Buffer {
+  const h = Buffer.alloc(12);
+  h.writeUInt16LE(0x0002, 0);
+  h.writeUInt16LE(element, 2);
+  h.write('OB', 4, 'latin1');
+  h.writeUInt32LE(value.length, 8);
+  return Buffer.concat([h, value]);
+}
+
+/** PS3.5 6.2: UI pads with a trailing NUL, other strings with a space, to even length. */
+function padded(value: string, vr: string): Buffer {
+  const b = Buffer.from(value, 'latin1');
+  if (b.length % 2 === 0) return b;
+  return Buffer.concat([b, Buffer.from([vr === 'UI' ? 0x00 : 0x20])]);
+}
+
+function checkAe(ae: string, what: string): string {
+  const v = ae.trim();
+  if (v.length > 16 || /[\\\x00-\x1f]/.test(v)) throw new Error(`${what} is not a valid AE title: ${JSON.stringify(ae)}`);
+  return v;
+}
+
+/** The bytes written before the data set: preamble, magic and group 0002. */
+export function buildFileMeta(m: FileMetaInput): Buffer {
+  const els: Buffer[] = [
+    obElement(0x0001, Buffer.from([0x00, 0x01])), // (0002,0001) File Meta Information Version 00\01
+    shortElement(0x0002, 'UI', padded(m.mediaStorageSopClassUid, 'UI')),
+    shortElement(0x0003, 'UI', padded(m.mediaStorageSopInstanceUid, 'UI')),
+    shortElement(0x0010, 'UI', padded(m.transferSyntaxUid, 'UI')),
+    shortElement(0x0012, 'UI', padded(m.implementationClassUid, 'UI')),
+  ];
+  if (m.implementationVersionName) {
+    if (m.implementationVersionName.length > 16) throw new Error('Implementation Version Name longer than 16');
+    els.push(shortElement(0x0013, 'SH', padded(m.implementationVersionName, 'SH')));
+  }
+  const aes: Array<[number, string | undefined, string]> = [
+    [0x0016, m.sourceAeTitle, 'Source AE Title'],
+    [0x0017, m.sendingAeTitle, 'Sending AE Title'],
+    [0x0018, m.receivingAeTitle, 'Receiving AE Title'],
+  ];
+  for (const [el, ae, what] of aes) {
+    const v = ae === undefined ? '' : checkAe(ae, what);
+    if (v) els.push(shortElement(el, 'AE', padded(v, 'AE')));
+  }
+  const body = Buffer.concat(els);
+  const groupLength = Buffer.alloc(4);
+  groupLength.writeUInt32LE(body.length, 0);
+  const preamble = Buffer.alloc(PREAMBLE_LENGTH + MAGIC.length);
+  preamble.write(MAGIC, PREAMBLE_LENGTH, 'latin1');
+  // (0002,0000) File Meta Information Group Length UL: bytes after this element to the end of group 0002
+  return Buffer.concat([preamble, shortElement(0x0000, 'UL', groupLength), body]);
+}
+
+/**
+ * Reads the File Meta Information of a Part 10 file from its first bytes. Returns null
+ * when `head` is too short (read more and retry); throws when it is not Part 10.
+ */
+export function parseFileMeta(head: Buffer): FileMeta | null {
+  if (head.length < 144) return null;
+  if (head.toString('latin1', PREAMBLE_LENGTH, PREAMBLE_LENGTH + 4) !== MAGIC) throw new Error('not a DICOM Part 10 file (no DICM)');
+  let pos = PREAMBLE_LENGTH + 4;
+  const values = new Map<number, Buffer>();
+  let end = Number.POSITIVE_INFINITY;
+  while (pos < end) {
+    if (pos + 8 > head.length) return null;
+    if (head.readUInt16LE(pos) !== 0x0002) break; // some writers omit or misstate the group length
+    const element = head.readUInt16LE(pos + 2);
+    const vr = head.toString('latin1', pos + 4, pos + 6);
+    const long = ['OB', 'OW', 'UN', 'SQ', 'UT', 'UC', 'UR'].includes(vr);
+    const headerLen = long ? 12 : 8;
+    if (pos + headerLen > head.length) return null;
+    const len = long ? head.readUInt32LE(pos + 8) : head.readUInt16LE(pos + 6);
+    if (pos + headerLen + len > head.length) return null;
+    const value = head.subarray(pos + headerLen, pos + headerLen + len);
+    values.set(element, value);
+    pos += headerLen + len;
+    if (element === 0x0000 && len === 4) end = pos + value.readUInt32LE(0);
+  }
+  return toFileMeta(values, pos);
+}
+
+function toFileMeta(values: Map<number, Buffer>, dataSetOffset: number): FileMeta {
+  const str = (el: number): string | null => {
+    const v = values.get(el);
+    return v ? trimUid(v.toString('latin1')).trim() || null : null;
+  };
+  const ts = str(0x0010);
+  if (!ts) throw new Error('File Meta Information has no Transfer Syntax UID (0002,0010)');
+  return {
+    transferSyntaxUid: ts,
+    mediaStorageSopClassUid: str(0x0002) ?? '',
+    mediaStorageSopInstanceUid: str(0x0003) ?? '',
+    implementationClassUid: str(0x0012) ?? '',
+    implementationVersionName: str(0x0013),
+    sourceAeTitle: str(0x0016),
+    sendingAeTitle: str(0x0017),
+    receivingAeTitle: str(0x0018),
+    dataSetOffset,
+  };
+}

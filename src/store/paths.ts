@@ -1,0 +1,76 @@
+/**
+ * Where instance files live. File names are never built from UIDs: a UID arrives from
+ * the network and, unvalidated, could be `../../x`. The final path is derived from the
+ * SHA-1 of the (validated) SOP Instance UID, so it cannot escape `<root>/instances`.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { join, resolve, sep } from 'node:path';
+
+/** Why a UID string is not a valid UID (PS3.5 9.1), or null when it is. */
+export type UidProblem = 'empty' | 'too-long' | 'bad-character' | 'empty-component' | 'leading-zero';
+
+/**
+ * Removes the padding a UI value may carry: PS3.5 6.2 pads UI to even length with a
+ * single trailing NUL (0x00); some peers pad with a space instead.
+ */
+export function trimUid(raw: string): string {
+  return raw.replace(/[\0 ]+$/, '').replace(/^ +/, '');
+}
+
+/**
+ * PS3.5 9.1: a UID is digits and dots, at most 64 characters, every component non-empty,
+ * and no component starts with 0 unless it is the single digit "0".
+ */
+export function checkUid(uid: string): UidProblem | null {
+  if (uid.length === 0) return 'empty';
+  if (uid.length > 64) return 'too-long';
+  if (!/^[0-9.]+$/.test(uid)) return 'bad-character';
+  const parts = uid.split('.');
+  if (parts.some((p) => p.length === 0)) return 'empty-component';
+  if (parts.some((p) => p.length > 1 && p.startsWith('0'))) return 'leading-zero';
+  return null;
+}
+
+/**
+ * True when the UID is acceptable for storage. Leading zeros in a component break
+ * PS3.5 9.1 but are common in old equipment; they cannot harm a hash-derived path, so
+ * `lenient` (the store's choice) accepts them.
+ */
+export function isAcceptableUid(uid: string, lenient = true): boolean {
+  const p = checkUid(uid);
+  return p === null || (lenient && p === 'leading-zero');
+}
+
+export function instancesDir(root: string): string {
+  return join(root, 'instances');
+}
+
+export function tmpDir(root: string): string {
+  return join(root, 'tmp');
+}
+
+/** A fresh temp file name: random, never derived from anything the peer sent. */
+export function tmpFileName(): string {
+  return `${randomBytes(12).toString('hex')}.part`;
+}
+
+/**
+ * Relative path (POSIX separators, stored in the index) of an instance file:
+ * `instances/ab/cd/<sha1(sopInstanceUid)>.dcm`. Throws if the UID is not acceptable.
+ */
+export function instanceRelPath(sopInstanceUid: string): string {
+  if (!isAcceptableUid(sopInstanceUid)) throw new Error(`not a valid UID: ${JSON.stringify(sopInstanceUid)}`);
+  const h = createHash('sha1').update(sopInstanceUid, 'ascii').digest('hex');
+  return `instances/${h.slice(0, 2)}/${h.slice(2, 4)}/${h}.dcm`;
+}
+
+/**
+ * Absolute path of a stored file from the index's relative path. Defence in depth: a
+ * relative path that resolves outside `<root>/instances` (a tampered index) throws.
+ */
+export function absoluteInstancePath(root: string, relPath: string): string {
+  const base = resolve(instancesDir(root));
+  const abs = resolve(root, relPath);
+  if (!abs.startsWith(base + sep)) throw new Error(`path escapes the store: ${relPath}`);
+  return abs;
+}

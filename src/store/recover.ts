@@ -1,0 +1,104 @@
+/**
+ * Startup consistency check of the store (run before accepting associations):
+ * - temp files are leftovers of receptions that never committed: delete them;
+ * - index rows whose file is gone: remove them (and report);
+ * - files without a row (crash after rename, before the index commit): index them;
+ * - PRAGMA integrity_check.
+ */
+import { join } from 'node:path';
+import { absoluteInstancePath, instanceRelPath, instancesDir, tmpDir } from './paths';
+import type { IndexDb, InstanceRow } from './index-db';
+import type { StoreFs } from './store-fs';
+import type { InstanceStore } from './instance-store';
+
+export interface RecoverReport {
+  /** Temp files of interrupted receptions, deleted. */
+  orphanTempFiles: number;
+  /** Rows whose file was missing, removed from the index (SOP Instance UIDs). */
+  missingFiles: string[];
+  /** Files without a row, indexed again. */
+  reindexed: number;
+  /** Files in instances/ that could not be read back or do not match their name; left in place. */
+  unreadable: string[];
+  /** PRAGMA integrity_check problems (empty when sound). */
+  integrityProblems: string[];
+}
+
+export async function recover(store: InstanceStore, index: IndexDb, fs: StoreFs): Promise<RecoverReport> {
+  const report: RecoverReport = { orphanTempFiles: 0, missingFiles: [], reindexed: 0, unreadable: [], integrityProblems: [] };
+  report.integrityProblems = index.integrityCheck();
+  report.orphanTempFiles = await removeTempFiles(store.root, fs);
+  const known = new Set<string>();
+  const rows = [...index.iterateInstancePaths()]; // no writes while iterating a statement
+  for (const r of rows) {
+    if (await fileExists(store.root, r.path, fs)) known.add(r.path);
+    else report.missingFiles.push(r.sopUid);
+  }
+  for (const uid of report.missingFiles) index.deleteInstance(uid);
+  for (const rel of await listInstanceFiles(store.root, fs)) {
+    if (known.has(rel)) continue;
+    if (await reindex(store, index, rel)) report.reindexed++;
+    else report.unreadable.push(rel);
+  }
+  return report;
+}
+
+async function removeTempFiles(root: string, fs: StoreFs): Promise<number> {
+  await fs.mkdirp(tmpDir(root), 0o750);
+  let n = 0;
+  for (const name of await fs.readdir(tmpDir(root))) {
+    await fs.unlink(join(tmpDir(root), name));
+    n++;
+  }
+  return n;
+}
+
+async function fileExists(root: string, rel: string, fs: StoreFs): Promise<boolean> {
+  try {
+    return (await fs.size(absoluteInstancePath(root, rel))) !== null;
+  } catch {
+    return false; // a path that escapes the store is as good as missing
+  }
+}
+
+async function readdirOrEmpty(path: string, fs: StoreFs): Promise<string[]> {
+  try {
+    return await fs.readdir(path);
+  } catch {
+    return [];
+  }
+}
+
+/** instances/ab/cd/<sha1>.dcm, as relative POSIX paths. */
+async function listInstanceFiles(root: string, fs: StoreFs): Promise<string[]> {
+  const out: string[] = [];
+  const base = instancesDir(root);
+  for (const a of await readdirOrEmpty(base, fs)) {
+    for (const b of await readdirOrEmpty(join(base, a), fs)) {
+      for (const f of await readdirOrEmpty(join(base, a, b), fs)) {
+        if (f.endsWith('.dcm')) out.push(`instances/${a}/${b}/${f}`);
+      }
+    }
+  }
+  return out;
+}
+
+async function reindex(store: InstanceStore, index: IndexDb, rel: string): Promise<boolean> {
+  try {
+    const abs = absoluteInstancePath(store.root, rel);
+    const f = await store.readStoredFile(abs);
+    const h = f.header;
+    if (!h.sopInstanceUid || !h.sopClassUid || !h.studyInstanceUid || !h.seriesInstanceUid) return false;
+    if (instanceRelPath(h.sopInstanceUid) !== rel) return false; // name must be sha1 of its own UID
+    const row: InstanceRow = {
+      ...h, sopInstanceUid: h.sopInstanceUid, sopClassUid: h.sopClassUid,
+      studyInstanceUid: h.studyInstanceUid, seriesInstanceUid: h.seriesInstanceUid,
+      transferSyntaxUid: f.transferSyntaxUid, size: f.size, dataSetOffset: f.dataSetOffset, path: rel,
+      callingAe: f.sendingAeTitle, calledAe: null, receivedAt: new Date().toISOString(),
+    };
+    index.upsertInstance(row);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * SQLite schema of the instance index, version 1 (PRAGMA user_version).
+ * Text attributes are stored decoded (UTF-8) as received; empty values are NULL.
+ * Counts and ModalitiesInStudy (PS3.4 C.6.1.1.5) are derived and kept up to date by
+ * IndexDb on every insert, update and delete, so Q/R can answer them without COUNT(*).
+ */
+export const SCHEMA_VERSION = 1;
+
+export const SCHEMA_V1 = `
+CREATE TABLE patients (
+  id                  INTEGER PRIMARY KEY,
+  patient_id          TEXT NOT NULL UNIQUE,      -- (0010,0020); '' when absent
+  patient_name        TEXT,                      -- (0010,0010) alphabetic group
+  patient_name_norm   TEXT,                      -- upper case, for case-insensitive PN matching
+  patient_name_full   TEXT,                      -- whole PN value, all component groups
+  patient_birth_date  TEXT,
+  patient_sex         TEXT,
+  specific_character_set TEXT,
+  num_studies         INTEGER NOT NULL DEFAULT 0,
+  num_series          INTEGER NOT NULL DEFAULT 0,
+  num_instances       INTEGER NOT NULL DEFAULT 0,
+  updated_at          TEXT NOT NULL
+);
+CREATE INDEX patients_name_norm ON patients(patient_name_norm);
+CREATE INDEX patients_name ON patients(patient_name);
+
+CREATE TABLE studies (
+  id                  INTEGER PRIMARY KEY,
+  study_uid           TEXT NOT NULL UNIQUE,      -- (0020,000D)
+  patient_fk          INTEGER NOT NULL REFERENCES patients(id),
+  study_date          TEXT,                      -- (0008,0020) YYYYMMDD
+  study_time          TEXT,
+  study_description   TEXT,
+  accession_number    TEXT,
+  referring_physician_name      TEXT,
+  referring_physician_name_norm TEXT,
+  referring_physician_name_full TEXT,
+  study_id            TEXT,                      -- (0020,0010)
+  modalities_in_study TEXT,                      -- (0008,0061) derived, backslash-separated, sorted
+  num_series          INTEGER NOT NULL DEFAULT 0,
+  num_instances       INTEGER NOT NULL DEFAULT 0,
+  updated_at          TEXT NOT NULL
+);
+CREATE INDEX studies_patient ON studies(patient_fk);
+CREATE INDEX studies_date ON studies(study_date);
+CREATE INDEX studies_accession ON studies(accession_number);
+
+CREATE TABLE series (
+  id                  INTEGER PRIMARY KEY,
+  series_uid          TEXT NOT NULL UNIQUE,      -- (0020,000E)
+  study_fk            INTEGER NOT NULL REFERENCES studies(id),
+  modality            TEXT,
+  series_number       INTEGER,
+  series_description  TEXT,
+  num_instances       INTEGER NOT NULL DEFAULT 0,
+  updated_at          TEXT NOT NULL
+);
+CREATE INDEX series_study ON series(study_fk);
+CREATE INDEX series_modality ON series(modality);
+
+CREATE TABLE instances (
+  id                  INTEGER PRIMARY KEY,
+  sop_uid             TEXT NOT NULL UNIQUE,      -- (0008,0018)
+  series_fk           INTEGER NOT NULL REFERENCES series(id),
+  sop_class_uid       TEXT NOT NULL,
+  instance_number     INTEGER,
+  rows                INTEGER,
+  columns             INTEGER,
+  number_of_frames    INTEGER,
+  specific_character_set TEXT,
+  transfer_syntax     TEXT NOT NULL,
+  size                INTEGER NOT NULL,          -- file size in bytes
+  data_set_offset     INTEGER NOT NULL,          -- where the data set starts in the file
+  path                TEXT NOT NULL,             -- relative to the store root
+  calling_ae          TEXT,
+  called_ae           TEXT,
+  received_at         TEXT NOT NULL              -- ISO 8601 UTC
+);
+CREATE INDEX instances_series ON instances(series_fk);
+CREATE INDEX instances_received ON instances(received_at);
+`;

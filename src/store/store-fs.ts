@@ -1,0 +1,101 @@
+/**
+ * The file operations the store uses, behind an interface so tests can inject faults
+ * (ENOSPC in the middle of a data set) without module mocking or a real full disk.
+ */
+import * as fs from 'node:fs';
+import { promisify } from 'node:util';
+
+export interface StoreFs {
+  open(path: string, flags: string, mode?: number): Promise<number>;
+  /** Writes every byte of `bufs` (loops on short writes). */
+  writeAll(fd: number, bufs: Buffer[]): Promise<void>;
+  fsync(fd: number): Promise<void>;
+  close(fd: number): Promise<void>;
+  /** Reads up to `length` bytes at `position` of the file at `path`. */
+  readAt(path: string, position: number, length: number): Promise<Buffer>;
+  rename(from: string, to: string): Promise<void>;
+  unlink(path: string): Promise<void>;
+  /** mkdir -p; returns the first directory it created, if any. */
+  mkdirp(path: string, mode: number): Promise<string | undefined>;
+  /** fsync a directory so a rename or create in it survives power loss. */
+  fsyncDir(path: string): Promise<void>;
+  readdir(path: string): Promise<string[]>;
+  /** File size, or null when it does not exist. */
+  size(path: string): Promise<number | null>;
+}
+
+const writev = promisify(fs.writev);
+const fsyncP = promisify(fs.fsync);
+const closeP = promisify(fs.close);
+const openP = promisify(fs.open);
+
+async function writeAll(fd: number, bufs: Buffer[]): Promise<void> {
+  let rest = bufs.filter((b) => b.length > 0);
+  while (rest.length) {
+    const { bytesWritten } = await writev(fd, rest);
+    rest = dropBytes(rest, bytesWritten);
+  }
+}
+
+function dropBytes(bufs: Buffer[], n: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (const b of bufs) {
+    if (n >= b.length) n -= b.length;
+    else {
+      out.push(n > 0 ? b.subarray(n) : b);
+      n = 0;
+    }
+  }
+  return out;
+}
+
+async function readAt(path: string, position: number, length: number): Promise<Buffer> {
+  const h = await fs.promises.open(path, 'r');
+  try {
+    const buf = Buffer.alloc(length);
+    let got = 0;
+    while (got < length) {
+      const { bytesRead } = await h.read(buf, got, length - got, position + got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    return buf.subarray(0, got);
+  } finally {
+    await h.close();
+  }
+}
+
+async function fsyncDir(path: string): Promise<void> {
+  const fd = await openP(path, 'r');
+  try {
+    await fsyncP(fd);
+  } finally {
+    await closeP(fd);
+  }
+}
+
+async function size(path: string): Promise<number | null> {
+  try {
+    return (await fs.promises.stat(path)).size;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+}
+
+export const nodeStoreFs: StoreFs = {
+  open: (path, flags, mode) => openP(path, flags, mode),
+  writeAll,
+  fsync: (fd) => fsyncP(fd),
+  close: (fd) => closeP(fd),
+  readAt,
+  rename: (a, b) => fs.promises.rename(a, b),
+  unlink: (p) => fs.promises.unlink(p),
+  mkdirp: (p, mode) => fs.promises.mkdir(p, { recursive: true, mode }),
+  fsyncDir,
+  readdir: (p) => fs.promises.readdir(p),
+  size,
+};
+
+/** Drops `bytes` of a `Buffer[]` from the front; exported for tests. */
+export const _dropBytes = dropBytes;
