@@ -106,8 +106,15 @@ export class Association extends EventEmitter {
     if (this.sm.state !== 'Sta6' && this.sm.state !== 'Sta8') {
       throw new EdgeError('UL_NOT_ESTABLISHED', `cannot send P-DATA in ${this.sm.state}`);
     }
+    return this.sendPDataParts(encodePData(contextId, command, last, data));
+  }
+
+  /** Send one already framed P-DATA-TF PDU given as parts (header, data slices): Evt9, DT-1/AR-7. */
+  sendPDataParts(parts: Buffer[]): boolean {
+    if (this.sm.state !== 'Sta6' && this.sm.state !== 'Sta8') {
+      throw new EdgeError('UL_NOT_ESTABLISHED', `cannot send P-DATA in ${this.sm.state}`);
+    }
     this.fire(LocalEvent.pDataRequest);
-    const parts = encodePData(contextId, command, last, data);
     tracePdu(this.id, 'out', parts);
     let ok = true;
     for (const p of parts) ok = this.socket.write(p) && ok;
@@ -238,7 +245,7 @@ export class Association extends EventEmitter {
     this.decision = d;
     // AE-6: a provider-level problem (protocol version) rejects at once; the rest go through Sta3.
     this.fire('Evt6', { acceptable: !d.providerReject });
-    if (this.sm.state === 'Sta3') this.fire(d.ac ? LocalEvent.associateResponseAccept : LocalEvent.associateResponseReject);
+    if ((this.sm.state as string) === 'Sta3') this.fire(d.ac ? LocalEvent.associateResponseAccept : LocalEvent.associateResponseReject);
   }
 
   private onTransportClosed(): void {

@@ -1,0 +1,73 @@
+/**
+ * The composition root of `dicom-edge run`: configuration → logger → dumps → DICOM
+ * server → DIMSE channel per association → services. Owns start and orderly stop.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { Config } from '../config/types';
+import { DimseChannel, type DimseService } from '../dimse/channel';
+import { DumpWriter } from '../dump/dump-writer';
+import { echoService } from '../services/echo';
+import type { Logger } from '../util/log';
+import type { Association } from '../ul/association';
+import { DicomServer } from '../ul/server';
+
+export interface AgentOptions {
+  config: Config;
+  log: Logger;
+  /** Extra services (storage, Q/R...) added by later features. */
+  services?: DimseService[];
+}
+
+export class Agent {
+  private config: Config;
+  private readonly log: Logger;
+  private readonly server: DicomServer;
+  private dumps?: DumpWriter;
+  private readonly services: DimseService[];
+  readonly channels = new Set<DimseChannel>();
+
+  constructor(o: AgentOptions) {
+    this.config = o.config;
+    this.log = o.log;
+    this.services = [echoService, ...(o.services ?? [])];
+    this.server = new DicomServer({ config: () => this.config, log: o.log.child('dicom'), onAssociation: (a) => this.onAssociation(a) });
+  }
+
+  get tmpDir(): string { return join(this.config.storage.path, 'tmp'); }
+  get associations(): ReadonlySet<Association> { return this.server.associations; }
+
+  async start(): Promise<AddressInfo> {
+    const c = this.config;
+    mkdirSync(this.tmpDir, { recursive: true, mode: 0o700 });
+    if (c.options.pduDump || c.options.dimseDump) {
+      this.dumps = new DumpWriter({ dir: c.options.dumpDir, pdu: c.options.pduDump, dimse: c.options.dimseDump, log: this.log });
+    }
+    for (const w of c.warnings) this.log.warn(w);
+    const addr = await this.server.listen(c.network.port, c.network.bind);
+    this.log.info(`${c.localAe.aeTitle} listening on ${addr.address}:${addr.port} (max PDU ${c.network.maxPdu}, SO_SNDBUF ${c.network.socketSndBuf}, SO_RCVBUF ${c.network.socketRcvBuf}, dimseSize ${c.memory.dimseSize}, max associations ${c.network.maxAssociations})`);
+    return addr;
+  }
+
+  /** A new configuration applies to associations that start after it. */
+  reload(config: Config): void {
+    this.config = config;
+    this.log.info('configuration reloaded');
+  }
+
+  async stop(graceMs = 5000): Promise<void> {
+    await this.server.close(graceMs);
+    this.dumps?.close();
+  }
+
+  private onAssociation(assoc: Association): void {
+    const c = this.config;
+    const channel = new DimseChannel({
+      assoc, log: this.log.child('dimse'), services: this.services, dimseSize: c.memory.dimseSize, tmpDir: this.tmpDir,
+      readTimeout: c.network.readTimeout, idleTimeout: c.network.idleTimeout,
+    });
+    this.channels.add(channel);
+    assoc.once('close', () => this.channels.delete(channel));
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * `dicom-edge run`: start the agent. SIGTERM/SIGINT release or abort associations and
+ * exit 0; SIGHUP reloads the configuration (a bad file is reported and the old one kept).
+ */
+import { Agent } from '../../agent/agent';
+import { loadConfig } from '../../config/load';
+import { createLogger } from '../../util/log';
+import { errorMessage, ConfigError } from '../../util/errors';
+import { COMMON_FLAGS, parseArgs, str } from '../args';
+import { loadAgentConfig } from '../context';
+
+export const usage = 'run [--config FILE]';
+
+export async function run(argv: string[]): Promise<number> {
+  const a = parseArgs(argv, COMMON_FLAGS);
+  const { config, path } = loadAgentConfig(str(a, 'config'));
+  const log = createLogger({ debug: config.options.debug, file: config.options.debugFile }, 'agent');
+  log.info(`dicom-edge ${config.localAe.implementationVersionName} starting with ${path}`);
+  const agent = new Agent({ config, log });
+  await agent.start();
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (sig: string): void => {
+      if (stopping) return;
+      stopping = true;
+      log.info(`${sig}: stopping`);
+      agent.stop().then(() => resolve(0), (e) => { log.error(errorMessage(e)); resolve(1); });
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGHUP', () => {
+      try {
+        agent.reload(loadConfig(path));
+      } catch (e) {
+        const lines = e instanceof ConfigError ? e.problems : [errorMessage(e)];
+        log.error(`reload refused, keeping the running configuration:\n${lines.join('\n')}`);
+      }
+    });
+  });
+}
