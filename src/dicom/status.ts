@@ -206,6 +206,7 @@ function fallbackName(code: number): string {
   if (code >= 0xa700 && code <= 0xa7ff) return 'Refused: out of resources';
   if (code >= 0xa900 && code <= 0xa9ff) return 'Error: data set does not match SOP class';
   if (code >= 0xc000 && code <= 0xcfff) return 'Error: cannot understand';
+  if (code >= 0xa000 && code <= 0xafff) return 'Failure';
   if (code === 0xff00 || code === 0xff01) return 'Pending';
   if (code >= 0xb000 && code <= 0xbfff) return 'Warning';
   return `Unknown status 0x${hex4(code)}`;
