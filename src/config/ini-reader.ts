@@ -34,13 +34,15 @@ export interface IniProblem {
 export interface IniDocument {
   sections: IniSection[];
   problems: IniProblem[];
-  /** Number of lines, for problems that concern the whole file. */
+  /** Number of lines (a final newline does not add one), for problems about the whole file. */
   lineCount: number;
 }
 
 export function readIni(text: string): IniDocument {
   const lines = text.replace(/^\uFEFF/, '').split('\n');
-  const doc: IniDocument = { sections: [], problems: [], lineCount: lines.length };
+  // A final newline does not start another line.
+  const lineCount = lines.length > 1 && lines[lines.length - 1] === '' ? lines.length - 1 : lines.length;
+  const doc: IniDocument = { sections: [], problems: [], lineCount };
   let current: IniSection | undefined;
   lines.forEach((raw, i) => {
     const lineNo = i + 1;

@@ -221,7 +221,8 @@ function isAuto(ctx: Ctx, sectionName: string, opt: string): boolean {
 
 function localAeTitle(ctx: Ctx): string {
   const ae = get<string | undefined>(ctx, 'Local AE', 'aeTitle');
-  if (ae === undefined) ctx.problem(lineOf(ctx, 'Local AE'), 'missing [Local AE] aeTitle (the AE title of this server)');
+  const written = sectionsNamed(ctx, 'Local AE')[0]?.seen.has('aeTitle');
+  if (ae === undefined && !written) ctx.problem(lineOf(ctx, 'Local AE'), 'missing [Local AE] aeTitle (the AE title of this server)');
   return ae ?? '';
 }
 
@@ -273,7 +274,7 @@ function buildRemotes(ctx: Ctx): RemoteAe[] {
   const remotes: RemoteAe[] = [];
   for (const sec of sectionsNamed(ctx, 'RemoteAE')) {
     const one = <T>(opt: string): T | undefined => entries(sec, opt)[0]?.value as T | undefined;
-    const missing = ['aetitle', 'ip', 'port'].filter((o) => one(o) === undefined);
+    const missing = ['aetitle', 'ip', 'port'].filter((o) => !sec.seen.has(o));
     for (const o of missing) ctx.problem(sec.line, `[${sec.def.name}] has no ${o}`);
     const remote: RemoteAe = {
       userName: one<string>('userName'),

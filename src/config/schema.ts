@@ -26,6 +26,8 @@ export interface OptionDef {
   /** Integer range (inclusive). */
   min?: number;
   max?: number;
+  /** 0 is allowed besides min..max (maxpdu: 0 = no limit). */
+  allowZero?: boolean;
   /** Allowed words for 'enum' (matched case-insensitively, returned as written here). */
   values?: readonly string[];
   /** May be the word `auto` (tunable: listed in config.autoKeys). */
@@ -111,7 +113,7 @@ addSection('Network', {
   port: { type: 'int', default: 104, min: 1, max: 65535 },
   // PS3.8 9.3.1: Maximum Length 0 means "no limit"; otherwise we ask for at least 4096
   // (DCMTK's ASC_MINIMUMPDUSIZE) and at most what the 4-byte field holds.
-  maxpdu: { type: 'int', default: 65530, min: 0, max: U32, auto: true },
+  maxpdu: { type: 'int', default: 65530, min: 4096, max: U32, allowZero: true, auto: true },
   readTimeout: { type: 'int', default: 60, min: 0, max: MAX_TIMEOUT_S },
   idleTimeout: { type: 'int', default: 300, min: 0, max: MAX_TIMEOUT_S },
   // 0 = leave the kernel's autotuned buffer alone (ours).
@@ -191,8 +193,10 @@ export interface TypedValue {
 export interface TypedSection {
   def: SectionDef;
   line: number;
-  /** canonical option name → every occurrence (one unless the option is multi) */
+  /** canonical option name → every valid occurrence (one unless the option is multi) */
   values: Map<string, TypedValue[]>;
+  /** Options written at all, valid or not (so a bad value is not also reported as missing). */
+  seen: Set<string>;
 }
 
 export type ProblemSink = (line: number, message: string) => void;
@@ -208,7 +212,7 @@ export function typeSections(doc: IniDocument, problem: ProblemSink): TypedSecti
     }
     let target = def.repeated ? undefined : out.find((s) => s.def === def);
     if (!target) {
-      target = { def, line: raw.line, values: new Map() };
+      target = { def, line: raw.line, values: new Map(), seen: new Set() };
       out.push(target);
     }
     for (const entry of raw.entries) typeEntry(target, entry, problem);
@@ -224,10 +228,12 @@ function typeEntry(section: TypedSection, entry: { key: string; value: string; l
     return;
   }
   const list = section.values.get(opt.name) ?? [];
-  if (list.length > 0 && !opt.def.multi) {
-    problem(entry.line, `${where}: given more than once (first at line ${list[0].line})`);
+  if (section.seen.has(opt.name) && !opt.def.multi) {
+    const first = list[0] ? ` (first at line ${list[0].line})` : '';
+    problem(entry.line, `${where}: given more than once${first}`);
     return;
   }
+  section.seen.add(opt.name);
   const raw = entry.value.trim();
   if (opt.def.auto && raw.toLowerCase() === 'auto') {
     list.push({ value: opt.def.default, raw, line: entry.line, auto: true });

@@ -24,7 +24,7 @@ export interface ContextsValue {
 export function parseOptionValue(def: OptionDef, rawValue: string): ParseResult {
   const v = rawValue.trim();
   switch (def.type) {
-    case 'int': return parseInt(v, def.min, def.max);
+    case 'int': return parseInt(v, def.min, def.max, def.allowZero);
     case 'bool': return parseBool(v);
     case 'text': return { value: parseText(rawValue) };
     case 'word': return v === '' ? { problem: 'empty value' } : { value: v };
@@ -44,10 +44,11 @@ function wrap(problem: string | undefined, value: unknown): ParseResult {
   return problem ? { problem } : { value };
 }
 
-function parseInt(v: string, min = 0, max = Number.MAX_SAFE_INTEGER): ParseResult {
+function parseInt(v: string, min = 0, max = Number.MAX_SAFE_INTEGER, allowZero = false): ParseResult {
   if (!/^[+-]?\d+$/.test(v)) return { problem: `"${v}" is not a whole number` };
   const n = Number(v);
-  if (n < min || n > max) return { problem: `${v} is out of range ${min}-${max}` };
+  if (allowZero && n === 0) return { value: 0 };
+  if (n < min || n > max) return { problem: `${v} is out of range ${allowZero ? '0 or ' : ''}${min}-${max}` };
   return { value: n };
 }
 
