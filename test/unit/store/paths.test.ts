@@ -1,0 +1,38 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { absoluteInstancePath, checkUid, instanceRelPath, isAcceptableUid, trimUid } from '../../../src/store/paths';
+
+test('checkUid follows PS3.5 9.1', () => {
+  assert.equal(checkUid('1.2.840.10008.5.1.4.1.1.2'), null);
+  assert.equal(checkUid('1.0.3'), null);
+  assert.equal(checkUid(''), 'empty');
+  assert.equal(checkUid('1.' + '2'.repeat(63)), 'too-long');
+  assert.equal(checkUid('../../x'), 'bad-character');
+  assert.equal(checkUid('1.2/3'), 'bad-character');
+  assert.equal(checkUid('1..2'), 'empty-component');
+  assert.equal(checkUid('1.2.'), 'empty-component');
+  assert.equal(checkUid('1.02.3'), 'leading-zero');
+  assert.equal(isAcceptableUid('1.02.3'), true, 'the store tolerates leading zeros');
+  assert.equal(isAcceptableUid('1.02.3', false), false);
+});
+
+test('trimUid removes NUL and space padding', () => {
+  assert.equal(trimUid('1.2.3\0'), '1.2.3');
+  assert.equal(trimUid(' 1.2.3 '), '1.2.3');
+});
+
+test('instance paths are hashes, never built from the UID text', () => {
+  const rel = instanceRelPath('1.2.3.4');
+  assert.match(rel, /^instances\/[0-9a-f]{2}\/[0-9a-f]{2}\/[0-9a-f]{40}\.dcm$/);
+  assert.equal(rel.split('/')[1], rel.split('/')[3].slice(0, 2));
+  assert.ok(!rel.includes('1.2.3.4'));
+  assert.throws(() => instanceRelPath('../../x'));
+  assert.throws(() => instanceRelPath('1.2/../../etc'));
+});
+
+test('absoluteInstancePath refuses relative paths that leave instances/', () => {
+  assert.equal(absoluteInstancePath('/srv/store', 'instances/ab/cd/x.dcm'), '/srv/store/instances/ab/cd/x.dcm');
+  assert.throws(() => absoluteInstancePath('/srv/store', 'instances/../../etc/passwd'));
+  assert.throws(() => absoluteInstancePath('/srv/store', '/etc/passwd'));
+  assert.throws(() => absoluteInstancePath('/srv/store', 'tmp/x.part'));
+});
