@@ -9,6 +9,7 @@ import {
   EXPLICIT_VR_BIG_ENDIAN as EBE, EXPLICIT_VR_LITTLE_ENDIAN as ELE, IMPLICIT_VR_LITTLE_ENDIAN as ILE,
   convertDataset, createConverter,
 } from '../../../src/dicom/ts-convert';
+import { ConverterCore } from '../../../src/dicom/ts-convert-core';
 import { implicitVr } from '../../../src/dicom/vr-dictionary';
 
 // ---- an Implicit VR Little Endian data set built by hand (PS3.5 7.1.3) ----
@@ -228,6 +229,22 @@ test('a large Pixel Data value streams through in chunks', async () => {
   assert.equal(value.readUInt16BE(0x1234), 0x1234);
   assert.equal(value.readUInt16BE(pixels.length - 2), (pixels.length - 2) & 0xffff);
   assert.deepEqual(convertDataset(out, EBE, ILE), ds);
+});
+
+test('top-level values are passed on as they arrive, not held until the element ends', () => {
+  const pixels = Buffer.alloc(1 << 20, 0x11);
+  const ds = Buffer.concat([el(0x00280100, us(16)), el(0x7fe00010, pixels)]);
+  let emitted = 0;
+  const core = new ConverterCore(
+    { from: { explicit: false, bigEndian: false }, to: { explicit: true, bigEndian: true } },
+    (c) => (emitted += c.length),
+  );
+  const half = 10 + 8 + pixels.length / 2 + 1; // odd: one byte of a 16-bit unit is held back
+  core.push(ds.subarray(0, half));
+  assert.equal(emitted, 10 + 12 + pixels.length / 2);
+  core.push(ds.subarray(half));
+  core.finish();
+  assert.equal(emitted, 10 + 12 + pixels.length);
 });
 
 test('errors: truncated, encapsulated pixel data, unsupported syntax, malformed VR', async () => {
