@@ -193,7 +193,7 @@ export class IndexDb {
       for (const id of new Set(ids)) {
         if (id === undefined) continue;
         if ((count.get(id) as { n: number }).n === 0) del.run(id);
-        else update.run(id);
+        else update.run({ id });
       }
     }
   }
@@ -225,18 +225,18 @@ function prepare(db: SqliteDb) {
     deleteSeries: db.prepare('DELETE FROM series WHERE id = ?'),
     deleteStudy: db.prepare('DELETE FROM studies WHERE id = ?'),
     deletePatient: db.prepare('DELETE FROM patients WHERE id = ?'),
-    updateSeries: db.prepare('UPDATE series SET num_instances = (SELECT COUNT(*) FROM instances WHERE series_fk = ?1) WHERE id = ?1'),
+    updateSeries: db.prepare('UPDATE series SET num_instances = (SELECT COUNT(*) FROM instances WHERE series_fk = @id) WHERE id = @id'),
     updateStudy: db.prepare(`UPDATE studies SET
-      num_series = (SELECT COUNT(*) FROM series WHERE study_fk = ?1),
-      num_instances = (SELECT COALESCE(SUM(num_instances), 0) FROM series WHERE study_fk = ?1),
+      num_series = (SELECT COUNT(*) FROM series WHERE study_fk = @id),
+      num_instances = (SELECT COALESCE(SUM(num_instances), 0) FROM series WHERE study_fk = @id),
       modalities_in_study = (SELECT group_concat(m, '\\') FROM
-        (SELECT DISTINCT modality AS m FROM series WHERE study_fk = ?1 AND modality IS NOT NULL ORDER BY m))
-      WHERE id = ?1`),
+        (SELECT DISTINCT modality AS m FROM series WHERE study_fk = @id AND modality IS NOT NULL ORDER BY m))
+      WHERE id = @id`),
     updatePatient: db.prepare(`UPDATE patients SET
-      num_studies = (SELECT COUNT(*) FROM studies WHERE patient_fk = ?1),
-      num_series = (SELECT COALESCE(SUM(num_series), 0) FROM studies WHERE patient_fk = ?1),
-      num_instances = (SELECT COALESCE(SUM(num_instances), 0) FROM studies WHERE patient_fk = ?1)
-      WHERE id = ?1`),
+      num_studies = (SELECT COUNT(*) FROM studies WHERE patient_fk = @id),
+      num_series = (SELECT COALESCE(SUM(num_series), 0) FROM studies WHERE patient_fk = @id),
+      num_instances = (SELECT COALESCE(SUM(num_instances), 0) FROM studies WHERE patient_fk = @id)
+      WHERE id = @id`),
   };
 }
 

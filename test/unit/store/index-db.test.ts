@@ -1,0 +1,109 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { tmpDir } from '../../helpers/tmp';
+import { IndexDb, type InstanceRow } from '../../../src/store/index-db';
+import { SCHEMA_VERSION } from '../../../src/store/schema.sql';
+
+let n = 0;
+function row(o: Partial<InstanceRow> = {}): InstanceRow {
+  n++;
+  return {
+    specificCharacterSet: null, sopClassUid: '1.2.840.10008.5.1.4.1.1.2', sopInstanceUid: `1.2.3.${n}`,
+    patientName: 'Doe^John', patientNameFull: 'Doe^John', patientNameNorm: 'DOE^JOHN', patientId: 'P1',
+    patientBirthDate: '19700101', patientSex: 'M', studyInstanceUid: '1.2.9.1', studyDate: '20240101', studyTime: '120000',
+    studyDescription: 'Chest', accessionNumber: 'A1', referringPhysicianName: 'House^Greg', referringPhysicianNameFull: 'House^Greg',
+    studyId: 'S1', seriesInstanceUid: '1.2.9.1.1', seriesNumber: 1, modality: 'CT', seriesDescription: 'Axial',
+    instanceNumber: n, numberOfFrames: null, rows: 512, columns: 512, transferSyntaxUid: '1.2.840.10008.1.2',
+    size: 1000, dataSetOffset: 200, path: `instances/aa/bb/${n}.dcm`, callingAe: 'MOD', calledAe: 'EDGE', receivedAt: '2024-01-01T00:00:00.000Z',
+    ...o,
+  };
+}
+
+type Counts = { num_series: number; num_instances: number; modalities_in_study: string | null };
+const study = (db: IndexDb, uid: string) => db.db.prepare('SELECT * FROM studies WHERE study_uid = ?').get(uid) as Counts | undefined;
+const tableCount = (db: IndexDb, t: string) => (db.db.prepare(`SELECT COUNT(*) AS n FROM ${t}`).get() as { n: number }).n;
+
+test('schema is versioned; WAL and synchronous=FULL on a file database', async (t) => {
+  const dir = await tmpDir('idx-', t);
+  const db = IndexDb.open(join(dir, 'sub', 'index.sqlite'));
+  assert.equal(db.db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+  assert.equal(db.db.pragma('journal_mode', { simple: true }), 'wal');
+  assert.equal(db.db.pragma('synchronous', { simple: true }), 2);
+  db.upsertInstance(row({ sopInstanceUid: '9.9' }));
+  db.close();
+  const again = IndexDb.open(join(dir, 'sub', 'index.sqlite'));
+  assert.equal(again.countInstances(), 1, 'reopening keeps data and does not re-create the schema');
+  assert.deepEqual(again.integrityCheck(), []);
+  again.db.pragma('user_version = 99');
+  again.close();
+  assert.throws(() => IndexDb.open(join(dir, 'sub', 'index.sqlite')), /INDEX_SCHEMA_TOO_NEW|newer/);
+});
+
+test('patient, study, series and instance rows with counts and ModalitiesInStudy', () => {
+  const db = IndexDb.open(':memory:');
+  db.upsertInstance(row({ sopInstanceUid: '1.1' }));
+  db.upsertInstance(row({ sopInstanceUid: '1.2' }));
+  db.upsertInstance(row({ sopInstanceUid: '1.3', seriesInstanceUid: '1.2.9.1.2', modality: 'SR' }));
+  db.upsertInstance(row({ sopInstanceUid: '1.4', seriesInstanceUid: '1.2.9.1.3', modality: 'CT' }));
+  assert.equal(db.countInstances(), 4);
+  assert.deepEqual({ ...study(db, '1.2.9.1') } as Counts, { ...study(db, '1.2.9.1'), num_series: 3, num_instances: 4, modalities_in_study: 'CT\\SR' });
+  const p = db.db.prepare('SELECT * FROM patients').get() as Record<string, unknown>;
+  assert.equal(p.num_studies, 1);
+  assert.equal(p.num_instances, 4);
+  assert.equal(p.patient_name_norm, 'DOE^JOHN');
+  const got = db.getInstance('1.3')!;
+  assert.equal(got.series_uid, '1.2.9.1.2');
+  assert.equal(got.study_uid, '1.2.9.1');
+  assert.equal(got.patient_id, 'P1');
+  assert.equal(got.modality, 'SR');
+  assert.equal(got.calling_ae, 'MOD');
+  assert.equal(got.data_set_offset, 200);
+  db.close();
+});
+
+test('overwrite that moves an instance to another series/study cleans up the empty ones', () => {
+  const db = IndexDb.open(':memory:');
+  db.upsertInstance(row({ sopInstanceUid: '2.1' }));
+  db.upsertInstance(row({ sopInstanceUid: '2.1', studyInstanceUid: '1.2.9.2', seriesInstanceUid: '1.2.9.2.1', modality: 'MR', patientId: 'P2' }));
+  assert.equal(db.countInstances(), 1);
+  assert.equal(study(db, '1.2.9.1'), undefined, 'old study removed');
+  assert.equal(tableCount(db, 'series'), 1);
+  assert.equal(tableCount(db, 'patients'), 1, 'old patient removed');
+  assert.equal(study(db, '1.2.9.2')!.modalities_in_study, 'MR');
+  db.close();
+});
+
+test('deleteInstance removes empty parents and recounts the rest', () => {
+  const db = IndexDb.open(':memory:');
+  db.upsertInstance(row({ sopInstanceUid: '3.1' }));
+  db.upsertInstance(row({ sopInstanceUid: '3.2', seriesInstanceUid: '1.2.9.1.7', modality: 'PR' }));
+  assert.equal(study(db, '1.2.9.1')!.modalities_in_study, 'CT\\PR');
+  assert.equal(db.deleteInstance('3.2'), true);
+  assert.equal(db.deleteInstance('3.2'), false);
+  assert.deepEqual([study(db, '1.2.9.1')!.num_series, study(db, '1.2.9.1')!.modalities_in_study], [1, 'CT']);
+  db.deleteInstance('3.1');
+  assert.deepEqual([tableCount(db, 'patients'), tableCount(db, 'studies'), tableCount(db, 'series')], [0, 0, 0]);
+  db.close();
+});
+
+test('later instances do not erase study attributes they lack; transaction() rolls back', () => {
+  const db = IndexDb.open(':memory:');
+  db.upsertInstance(row({ sopInstanceUid: '4.1', studyDescription: 'Head' }));
+  db.upsertInstance(row({ sopInstanceUid: '4.2', studyDescription: null }));
+  assert.equal((db.db.prepare('SELECT study_description AS d FROM studies').get() as { d: string }).d, 'Head');
+  assert.throws(() => db.transaction(() => {
+    db.upsertInstance(row({ sopInstanceUid: '4.3' }));
+    throw new Error('boom');
+  }), /boom/);
+  assert.equal(db.getInstance('4.3'), undefined);
+  assert.equal(db.countInstances(), 2);
+  db.close();
+});
+
+test('instances without a Patient ID share the empty key', () => {
+  const db = IndexDb.open(':memory:');
+  db.upsertInstance(row({ sopInstanceUid: '5.1', patientId: null }));
+  assert.equal(db.getInstance('5.1')!.patient_id, '');
+  db.close();
+});
