@@ -145,7 +145,7 @@ test('messages are delivered in order; a later one waits for an earlier sink to 
 test('backpressure: push returns false when the sink is full, onDrain comes once it drains', async () => {
   let drained!: () => void;
   const drainedP = new Promise<void>((r) => (drained = r));
-  const h = harness(() => new CollectSink(true, 1), { onDrain: () => { h.drains++; drained(); } });
+  const h: Harness = harness(() => new CollectSink(true, 1), { onDrain: () => { h.drains++; drained(); } });
   const pdvs = messagePdvs(1, STORE, randomBytes(1000), 106);
   const cmdPdvs = pdvs.filter((p) => p.command);
   const dsPdvs = pdvs.filter((p) => !p.command);
@@ -163,7 +163,7 @@ test('backpressure: push returns false when the sink is full, onDrain comes once
   assert.equal(h.drains, 1);
   // the rest, releasing as we go: every false is followed by exactly one onDrain
   for (const p of dsPdvs.slice(2)) {
-    const before = h.drains;
+    const before: number = h.drains;
     const ok = h.asm.push(p);
     if (!ok) {
       while (h.drains === before) {
