@@ -223,6 +223,52 @@ export async function worklistAet(dbDir: string, aet: string): Promise<string> {
   return dir;
 }
 
+export interface WorklistItem {
+  patientName?: string;
+  patientId?: string;
+  accessionNumber?: string;
+  studyUid?: string;
+  modality?: string;
+  stationAet?: string;
+  /** YYYYMMDD */
+  date?: string;
+  /** HHMMSS */
+  time?: string;
+  stepId?: string;
+  requestedProcedureId?: string;
+}
+
+/** A dump2dcm text for a worklist item with the attributes wlmscpfs wants present. */
+export function worklistDump(w: WorklistItem = {}): string {
+  return [
+    '(0008,0005) CS [ISO_IR 100]',
+    `(0008,0050) SH [${w.accessionNumber ?? 'ACC0001'}]`,
+    `(0010,0010) PN [${w.patientName ?? 'WORK^LIST'}]`,
+    `(0010,0020) LO [${w.patientId ?? 'WL0001'}]`,
+    '(0010,0030) DA [19700101]',
+    '(0010,0040) CS [O]',
+    `(0020,000d) UI [${w.studyUid ?? '1.2.826.0.1.3680043.2.1143.1'}]`,
+    '(0032,1032) PN [REQUESTING^DOCTOR]',
+    '(0032,1060) LO [TEST PROCEDURE]',
+    '(0040,0100) SQ',
+    '(fffe,e000) -',
+    `(0008,0060) CS [${w.modality ?? 'CT'}]`,
+    `(0040,0001) AE [${w.stationAet ?? 'MODALITY'}]`,
+    `(0040,0002) DA [${w.date ?? '20240102'}]`,
+    `(0040,0003) TM [${w.time ?? '101500'}]`,
+    '(0040,0006) PN [PERFORMING^DOCTOR]',
+    '(0040,0007) LO [TEST STEP]',
+    `(0040,0009) SH [${w.stepId ?? 'SPS0001'}]`,
+    '(0040,0010) SH [STATION1]',
+    '(0040,0011) SH [ROOM1]',
+    '(fffe,e00d) -',
+    '(fffe,e0dd) -',
+    `(0040,1001) SH [${w.requestedProcedureId ?? 'RP0001'}]`,
+    '(0040,1003) SH [LOW]',
+    '',
+  ].join('\n');
+}
+
 /** DCMTK wlmscpfs serving the worklist database folder `dir` (`-dfp dir`). */
 export async function startWlmscpfs(opts: { dir?: string; port?: number; aets?: string[]; args?: string[]; t?: AfterContext }): Promise<Wlmscpfs> {
   const dir = opts.dir ?? (await tmpDir('wlmscpfs-db', opts.t));
