@@ -354,3 +354,17 @@ test('end to end: streamed fragments → assembler → SpillSink, honouring back
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('fragmenter → assembler round trip at every tiny max PDU (1..60 data bytes per PDV)', async () => {
+  const ds = randomBytes(777);
+  for (let max = 7; max <= 66; max++) {
+    const h = harness();
+    for (const p of messagePdvs(5, STORE, ds, max)) h.asm.push(p);
+    for (const p of messagePdvs(5, ECHO, undefined, max)) h.asm.push(p);
+    await settle();
+    assert.equal(h.messages.length, 2, `max ${max}`);
+    assert.deepEqual(h.messages[0].command, STORE);
+    assert.ok(h.messages[0].dataset!.data.equals(ds), `max ${max}`);
+    assert.deepEqual(h.messages[1].command, ECHO);
+  }
+});

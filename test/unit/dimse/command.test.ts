@@ -210,3 +210,30 @@ test('dumpCommand lists every element, unknown ones included', () => {
   assert.match(dumpCommand({ commandField: 0x8001, status: 0xa700 }), /A700 Refused: out of resources \(failure\)/);
   assert.match(dumpCommand(hex('0000 0001 ff000000')), /^<bad command/);
 });
+
+test('fuzz: random and mutated bytes either decode or throw DIMSE_BAD_COMMAND', () => {
+  let seed = 12345;
+  const rnd = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  const good = encodeCommand(EVERY_FIELD);
+  for (let i = 0; i < 5000; i++) {
+    let buf: Buffer;
+    if (i % 2 === 0) {
+      buf = Buffer.from(good);
+      for (let k = 0; k < 1 + rnd(4); k++) buf[rnd(buf.length)] = rnd(256);
+    } else {
+      buf = Buffer.alloc(rnd(64));
+      for (let k = 0; k < buf.length; k++) buf[k] = k % 4 < 2 && rnd(2) ? 0 : rnd(256);
+    }
+    try {
+      const cmd = decodeCommand(buf);
+      assert.equal(typeof cmd.commandField, 'number');
+      dumpCommand(buf);
+      describeCommand(cmd);
+    } catch (e) {
+      assert.ok(e instanceof EdgeError && e.code === 'DIMSE_BAD_COMMAND', `case ${i}: ${String(e)}`);
+    }
+  }
+});
