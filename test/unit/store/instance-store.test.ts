@@ -300,3 +300,65 @@ test('recover(): orphan temp files, rows without files, files without rows', asy
   assert.equal(back.calling_ae, 'MODALITY');
   assert.equal(back.patient_name, 'Doe^John');
 });
+
+test('writes are paced by backpressure: never more than about highWaterMark buffered', async (t) => {
+  const { store } = await setup(t);
+  const inst = begin(store);
+  const data = sampleDataSet(EVR_LE, { pixels: 2 * 1024 * 1024 });
+  let refusals = 0;
+  let maxBuffered = 0;
+  for (let i = 0; i < data.length; i += 64 * 1024) {
+    const more = inst.write(data.subarray(i, i + 64 * 1024));
+    maxBuffered = Math.max(maxBuffered, inst.writableLength);
+    if (!more) {
+      refusals++;
+      await once(inst, 'drain');
+    }
+  }
+  assert.ok(refusals > 0, 'write() returned false at least once');
+  assert.ok(maxBuffered <= inst.writableHighWaterMark + 64 * 1024);
+  const r = await inst.commit();
+  assert.equal(r.row.size, r.row.dataSetOffset + data.length);
+});
+
+test('two associations committing the same instance at once: one file, one row', async (t) => {
+  const { root, index, store } = await setup(t, { duplicates: 'overwrite' });
+  const [a, b] = [begin(store), begin(store, IVR_LE)];
+  await Promise.all([send(a, sampleDataSet(EVR_LE)), send(b, sampleDataSet(IVR_LE))]);
+  const [ra, rb] = await Promise.all([a.commit(), b.commit()]);
+  assert.deepEqual([ra.duplicate, rb.duplicate].sort(), ['none', 'overwritten']);
+  assert.equal(index.countInstances(), 1);
+  assert.deepEqual(tmpFiles(root), []);
+});
+
+test('a real full file system (1 MiB tmpfs, root only): A700, nothing left, then recovers', async (t) => {
+  const { execFileSync } = await import('node:child_process');
+  if (process.getuid?.() !== 0) return t.skip('needs root to mount tmpfs');
+  const { mkdirSync, mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const base = mkdtempSync(join(tmpdir(), 'store-tmpfs-'));
+  const root = join(base, 'root');
+  mkdirSync(root);
+  let mounted = false;
+  // One hook, in this order: node:test runs after() hooks first-registered first.
+  t.after(() => {
+    if (mounted) execFileSync('umount', [root]);
+    rmSync(base, { recursive: true, force: true });
+  });
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', root]);
+    mounted = true;
+  } catch {
+    return t.skip('mount not permitted here');
+  }
+  const index = IndexDb.open(join(base, 'index.sqlite'));
+  t.after(() => index.close());
+  const store = new InstanceStore({ root, aeTitle: 'EDGE', implementationClassUid: '1.2.3', implementationVersionName: 'T', duplicates: 'overwrite', index });
+  await store.init();
+  const e = await rejection(store1(store, sampleDataSet(EVR_LE, { pixels: 3 * 1024 * 1024 })));
+  assert.equal(e.status, 0xa700);
+  assert.match(e.message, /ENOSPC/);
+  assert.deepEqual(tmpFiles(root), []);
+  const r = await store1(store, sampleDataSet(EVR_LE, { pixels: 1000 }));
+  assert.equal(r.status, 0, 'space was released: the next instance fits');
+});
