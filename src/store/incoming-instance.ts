@@ -131,7 +131,12 @@ export class IncomingInstance<R = unknown> extends Writable {
   private async doCommit(): Promise<R> {
     if (this.destroyed && !this.writableFinished) throw new EdgeError('STORE_DISCARDED', 'commit() after discard()');
     if (!this.writableEnded) this.end();
-    await finished(this, { readable: false });
+    try {
+      await finished(this, { readable: false });
+    } catch (e) {
+      await this.removeTemp(); // destroyed while committing (association aborted)
+      throw toStoreError(e, 'receiving the data set');
+    }
     if (this.failure) {
       await this.removeTemp();
       throw this.failure;

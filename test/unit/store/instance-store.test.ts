@@ -92,8 +92,8 @@ for (const syntax of SYNTAXES) {
 test('the file appears only at commit; before that only a 0600 temp file exists', async (t) => {
   const { root, store } = await setup(t);
   const inst = begin(store);
-  await send(inst, sampleDataSet(EVR_LE));
-  await new Promise((r) => setImmediate(r));
+  // The write callback fires once the bytes are in the temp file.
+  await new Promise((r) => inst.write(sampleDataSet(EVR_LE), r));
   const temps = tmpFiles(root);
   assert.equal(temps.length, 1);
   assert.ok(!temps[0].includes(UID), 'temp name is random, not the UID');
