@@ -220,8 +220,9 @@ export class InstanceStore {
     return { transferSyntaxUid: meta.transferSyntaxUid, dataSetOffset: meta.dataSetOffset, size, sendingAeTitle: meta.sendingAeTitle, header };
   }
 
-  /** Startup check; see recover.ts. Call before the network accepts associations. */
+  /** Startup: creates the folders and checks consistency (recover.ts). Call before accepting associations. */
   async recover(): Promise<import('./recover').RecoverReport> {
+    await this.init();
     return recover(this, this.opts.index, this.fs);
   }
 }
