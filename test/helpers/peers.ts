@@ -4,6 +4,8 @@
  * listeners get LD_PRELOAD=bindlo so they bind 127.0.0.1 only. Output is kept for
  * assertion messages; every started peer is stopped at cleanup (see tmp.ts: pass
  * `t` to stop it when that test ends, otherwise it stops at the end of the file).
+ * Never pass the context of a before() hook as `t`: the peer would stop when the
+ * hook ends. Peers started in before() are stopped by the file-level cleanup.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';

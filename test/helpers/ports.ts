@@ -2,6 +2,7 @@
  * Loopback port helpers for tests: pick a free port, wait until a peer listens.
  * Everything stays on 127.0.0.1 (or the host given, which tests keep on loopback).
  */
+import { spawnSync } from 'node:child_process';
 import net from 'node:net';
 
 /** Asks the kernel for a free TCP port on 127.0.0.1 (listen on port 0, read it, close). */
@@ -60,4 +61,14 @@ export async function waitForPort(
     }
     await sleep(Math.min(100, 10 * (attempt + 1)));
   }
+}
+
+/**
+ * Local addresses listening on TCP `port`, as `ss -Hltn` prints them
+ * ("127.0.0.1:4242", "[::1]:4242", "0.0.0.0:4242"). Needs iproute2.
+ */
+export function listenAddresses(port: number): string[] {
+  const r = spawnSync('ss', ['-Hltn', `sport = :${port}`], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`ss failed: ${r.error?.message ?? r.stderr}`);
+  return r.stdout.split('\n').filter((l) => l.trim() !== '').map((l) => l.trim().split(/\s+/)[3]);
 }

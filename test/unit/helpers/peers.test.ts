@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { makeStudy } from '../../helpers/dicom-files';
 import { runDcmtk, startDcmqrscp, startOrthanc, startStorescp, startWlmscpfs, worklistDump } from '../../helpers/peers';
-import { canConnect, freePort } from '../../helpers/ports';
+import { canConnect, freePort, listenAddresses } from '../../helpers/ports';
 import { tmpDir } from '../../helpers/tmp';
 
 const listFiles = (dir: string): string[] => fs.readdirSync(dir).filter((f) => !f.startsWith('.'));
@@ -45,6 +45,8 @@ test('Orthanc: ready, stores, survives restart, pushes to a configured modality'
   const system = await orthanc.rest('/system');
   assert.equal(system.DicomAet, 'ORTHANC');
   assert.equal(system.DicomPort, orthanc.dicomPort);
+  assert.deepEqual(listenAddresses(orthanc.dicomPort), [`127.0.0.1:${orthanc.dicomPort}`]);
+  assert.deepEqual(listenAddresses(orthanc.httpPort), [`127.0.0.1:${orthanc.httpPort}`]);
 
   const src = await tmpDir('peers-src', t);
   await makeStudy(src, { count: 2, rows: 8, cols: 8, syntax: 'implicit' });
