@@ -37,6 +37,12 @@ if (!process.env.SKIP_TSC) {
   if (tc.status !== 0) process.exit(tc.status ?? 1);
 }
 
+// Integration tests run the bundled CLI (dist/dicom-edge.js) as a separate process.
+if (!only || only.startsWith('integration')) {
+  const b = spawnSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
+  if (b.status !== 0) process.exit(b.status ?? 1);
+}
+
 const filter = (f) => f.endsWith('.test.ts') && (!only || f.startsWith(join('test', only)));
 const files = walk('test').filter(filter).sort().map((f) => join(outdir, f.replace(/\.ts$/, '.js')));
 const extra = process.env.TEST_ARGS ? process.env.TEST_ARGS.split(' ') : [];

@@ -9,6 +9,9 @@ import type { Config } from '../config/types';
 import { DimseChannel, type DimseService } from '../dimse/channel';
 import { DumpWriter } from '../dump/dump-writer';
 import { echoService } from '../services/echo';
+import { storageScpService } from '../services/store-scp';
+import { IndexDb } from '../store/index-db';
+import { InstanceStore } from '../store/instance-store';
 import type { Logger } from '../util/log';
 import type { Association } from '../ul/association';
 import { DicomServer } from '../ul/server';
@@ -27,11 +30,20 @@ export class Agent {
   private dumps?: DumpWriter;
   private readonly services: DimseService[];
   readonly channels = new Set<DimseChannel>();
+  readonly index: IndexDb;
+  readonly store: InstanceStore;
 
   constructor(o: AgentOptions) {
     this.config = o.config;
     this.log = o.log;
-    this.services = [echoService, ...(o.services ?? [])];
+    const c = o.config;
+    mkdirSync(c.storage.path, { recursive: true, mode: 0o750 });
+    this.index = IndexDb.open(join(c.storage.path, 'index.sqlite'));
+    this.store = new InstanceStore({
+      root: c.storage.path, aeTitle: c.localAe.aeTitle, implementationClassUid: c.localAe.implementationClassUid,
+      implementationVersionName: c.localAe.implementationVersionName, duplicates: c.storage.duplicates, index: this.index,
+    });
+    this.services = [echoService, storageScpService(this.store), ...(o.services ?? [])];
     this.server = new DicomServer({ config: () => this.config, log: o.log.child('dicom'), onAssociation: (a) => this.onAssociation(a) });
   }
 
@@ -45,6 +57,8 @@ export class Agent {
       this.dumps = new DumpWriter({ dir: c.options.dumpDir, pdu: c.options.pduDump, dimse: c.options.dimseDump, log: this.log });
     }
     for (const w of c.warnings) this.log.warn(w);
+    const r = await this.store.recover();
+    this.log.info(`store ${c.storage.path}: ${this.index.countInstances()} instances; recovery removed ${r.orphanTempFiles} temp file(s), ${r.missingFiles.length} row(s) without file, re-indexed ${r.reindexed}${r.integrityProblems.length ? `, INTEGRITY: ${r.integrityProblems.join('; ')}` : ''}`);
     const addr = await this.server.listen(c.network.port, c.network.bind);
     this.log.info(`${c.localAe.aeTitle} listening on ${addr.address}:${addr.port} (max PDU ${c.network.maxPdu}, SO_SNDBUF ${c.network.socketSndBuf}, SO_RCVBUF ${c.network.socketRcvBuf}, dimseSize ${c.memory.dimseSize}, max associations ${c.network.maxAssociations})`);
     return addr;
@@ -59,6 +73,7 @@ export class Agent {
   async stop(graceMs = 5000): Promise<void> {
     await this.server.close(graceMs);
     this.dumps?.close();
+    this.index.close();
   }
 
   private onAssociation(assoc: Association): void {
