@@ -10,6 +10,7 @@ interface Command { usage: string; run(argv: string[]): Promise<number> }
 const COMMANDS: Record<string, () => Command> = {
   run: () => require('./commands/run'),
   echo: () => require('./commands/echo'),
+  store: () => require('./commands/store'),
   config: () => require('./commands/config'),
   pdudump: () => require('./commands/pdudump'),
 };

@@ -119,7 +119,13 @@ export class DimseChannel {
     const inMemory = Buffer.isBuffer(dataset) ? dataset : undefined;
     for (const parts of messagePdus(contextId, encoded, inMemory, max)) await this.writeParts(parts);
     if (dataset && !Buffer.isBuffer(dataset)) {
-      for await (const parts of pdataFromStream(contextId, dataset, max)) await this.writeParts(parts);
+      try {
+        for await (const parts of pdataFromStream(contextId, dataset, max)) await this.writeParts(parts);
+      } catch (e) {
+        // The command is out and the data set is half sent: the only clean way out is A-ABORT.
+        if (!this.closed) this.assoc.abort(`data set source failed: ${errorMessage(e)}`);
+        throw e;
+      }
     }
   }
 

@@ -1,0 +1,70 @@
+/**
+ * `dicom-edge store [-aet ME] [-aec THEM] HOST PORT FILE|DIR...` or `store NAME FILE|DIR...`:
+ * one association, a context per SOP class found, files streamed from disk, converted only
+ * when needed. Exit 0 only when every instance was stored (warnings count as stored).
+ */
+import { openChannel, resolvePeer } from '../../services/scu';
+import { scanInputs, sendInstance, storageContexts, type SendResult } from '../../services/store-scu';
+import { describeStatus } from '../../dicom/status';
+import { COMMON_FLAGS, bool, parseArgs, str } from '../args';
+import { cliLogger, loadCliConfig } from '../context';
+import { Progress } from '../progress';
+import { EdgeError, errorMessage } from '../../util/errors';
+import { transferSyntaxUid } from '../../dicom/transfer-syntaxes';
+
+export const usage = 'store [-aet AE] [-aec AE] [--config FILE] [-x implicitLittle|explicitLittle|explicitBig] (HOST PORT | REMOTE) FILE|DIR...';
+
+/** Splits positionals into the peer (NAME, or HOST PORT) and the inputs. */
+function splitPeer(pos: string[], config: ReturnType<typeof loadCliConfig>): { peerArgs: string[]; inputs: string[] } {
+  const isPort = (s: string | undefined): boolean => s !== undefined && /^\d+$/.test(s);
+  if (pos.length >= 2 && isPort(pos[1]) && !config.remotes.some((r) => r.userName === pos[0] || r.aeTitle === pos[0])) return { peerArgs: pos.slice(0, 2), inputs: pos.slice(2) };
+  return { peerArgs: pos.slice(0, 1), inputs: pos.slice(1) };
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const a = parseArgs(argv, [...COMMON_FLAGS, { names: ['-x', '--propose'], value: true, multi: true, key: 'ts' }]);
+  const config = loadCliConfig(str(a, 'config'));
+  const log = cliLogger({ debug: bool(a, 'debug'), verbose: bool(a, 'verbose'), quiet: bool(a, 'quiet') });
+  const { peerArgs, inputs } = splitPeer(a.positionals, config);
+  if (inputs.length === 0) throw new EdgeError('CLI_NO_INPUT', 'no files or directories to send');
+  const peer = resolvePeer(config, peerArgs, str(a, 'aec'));
+  const { instances, skipped } = await scanInputs(inputs);
+  for (const s of skipped) process.stderr.write(`skipped ${s.path}: ${s.error}\n`);
+  if (instances.length === 0) throw new EdgeError('CLI_NO_DICOM', 'no DICOM Part 10 files found');
+  const forced = ((a.flags.ts as string[] | undefined) ?? []).map((t) => transferSyntaxUid(t) ?? t);
+  const remote = peer.remote;
+  const allowed = (cls: string): string[] => {
+    if (forced.length) return forced;
+    const spec = remote?.contexts.find((c) => c.sopClassUids.includes(cls) && c.role !== 'scp');
+    if (spec?.transferSyntaxes.length) return spec.transferSyntaxes;
+    return remote?.transferSyntaxes.length ? remote.transferSyntaxes : config.transferSyntaxes;
+  };
+  const contexts = forced.length ? storageContexts(instances, allowed).filter((c) => c.transferSyntaxes.every((t) => forced.includes(t))) : storageContexts(instances, allowed);
+  const channel = await openChannel({ config, peer, callingAe: str(a, 'aet'), log, contexts });
+  const progress = new Progress(instances.length, 'store');
+  const results: SendResult[] = [];
+  let bytes = 0;
+  try {
+    for (const inst of instances) {
+      let r: SendResult;
+      try {
+        r = await sendInstance(channel, inst);
+      } catch (e) {
+        r = { instance: inst, status: 0xffff, outcome: 'failure', error: errorMessage(e) };
+        if (!channel.assoc.established) { results.push(r); break; }
+      }
+      results.push(r);
+      bytes += inst.size;
+      if (r.outcome === 'failure' && !bool(a, 'quiet')) process.stderr.write(`\n${inst.path}: ${describeStatus(r.status, 'storage')}${r.error ? ` (${r.error})` : ''}\n`);
+      if (bool(a, 'verbose')) process.stdout.write(`${inst.path}: ${describeStatus(r.status, 'storage')}\n`);
+      progress.update(results.length, bytes, results.filter((x) => x.outcome === 'failure').length);
+    }
+  } finally {
+    progress.done();
+    if (channel.assoc.established) await channel.assoc.release();
+  }
+  const ok = results.filter((r) => r.outcome !== 'failure').length;
+  const failed = instances.length - ok;
+  if (!bool(a, 'quiet')) process.stdout.write(`stored ${ok}/${instances.length} instance(s) to ${peer.aeTitle}@${peer.host}:${peer.port}${failed ? `, ${failed} failed` : ''}${skipped.length ? `, ${skipped.length} file(s) skipped` : ''}\n`);
+  return failed === 0 && skipped.length === 0 ? 0 : 1;
+}
