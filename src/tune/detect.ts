@@ -52,7 +52,7 @@ export interface Hardware {
 }
 
 export interface DetectOptions {
-  /** Prefix for every default host path (a fixture tree such as hw/fixtures/pi4). */
+  /** Prefix for every default host path (a fixture tree such as hw/fixtures/pi4-1gbe); env DICOM_EDGE_HOST_ROOT. */
   root?: string;
   sysClassNet?: string;
   procNetCore?: string;
@@ -74,6 +74,7 @@ interface Paths { sysClassNet: string; procNetCore: string; procNetIpv4: string;
 /** Each path: option, else environment, else root + the Linux default. `injected` marks the first two and root. */
 function resolvePaths(o: DetectOptions): { paths: Paths; injected: Set<keyof Paths> } {
   const env = o.env ?? process.env;
+  const root = o.root ?? env.DICOM_EDGE_HOST_ROOT;
   const defs: [keyof Paths, string, string][] = [
     ['sysClassNet', 'DICOM_EDGE_SYS_CLASS_NET', '/sys/class/net'],
     ['procNetCore', 'DICOM_EDGE_PROC_NET_CORE', '/proc/sys/net/core'],
@@ -85,8 +86,8 @@ function resolvePaths(o: DetectOptions): { paths: Paths; injected: Set<keyof Pat
   const injected = new Set<keyof Paths>();
   for (const [key, envName, def] of defs) {
     const given = o[key] ?? env[envName];
-    paths[key] = given ?? (o.root ? join(o.root, def) : def);
-    if (given !== undefined || o.root !== undefined) injected.add(key);
+    paths[key] = given ?? (root ? join(root, def) : def);
+    if (given !== undefined || root) injected.add(key);
   }
   return { paths, injected };
 }

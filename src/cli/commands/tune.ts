@@ -45,13 +45,14 @@ export async function run(argv: string[]): Promise<number> {
   if (bool(a, 'write') && path === undefined) {
     throw new EdgeError('CLI_USAGE', 'tune --write needs a configuration file: --config FILE or DICOM_CONFIG_FILE');
   }
-  const config = loadConfig(path);
-  const hardware = await detectHardware();
-  const tuning = deriveTuning(hardware, {
+  const inputs = {
     rttMs: positive('--rtt', str(a, 'rtt'), 10000),
     nic: str(a, 'nic'),
     memoryBudgetFraction: positive('--budget', str(a, 'budget'), 1),
-  });
+  };
+  const config = loadConfig(path);
+  const hardware = await detectHardware();
+  const tuning = deriveTuning(hardware, inputs);
   const report = { hardware, tuning, config };
   const written = bool(a, 'write') ? writeTuning(path!, config.autoKeys, tuning) : undefined;
   if (bool(a, 'json')) {
