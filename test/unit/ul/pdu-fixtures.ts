@@ -3,6 +3,7 @@
  * 3.6.7 on 127.0.0.1 (a Node server that printed the first PDU it received),
  * and small byte builders for hand-made (often malformed) PDUs.
  */
+import type { AssociateRq } from '../../../src/ul/pdu-types';
 
 /** `echoscu -aet ECHOSCU -aec ANY-SCP 127.0.0.1 PORT` */
 export const DCMTK_ECHOSCU_RQ = Buffer.from(
@@ -66,3 +67,29 @@ export const USER_INFO_ITEM = item(0x50, MAX_LENGTH_ITEM);
 export function rqBody(...items: Buffer[]): Buffer {
   return Buffer.concat([associateFixed(), ...items]);
 }
+
+export const SC = '1.2.840.10008.5.1.4.1.1.7'; // 25 chars
+
+/** An A-ASSOCIATE-RQ with two contexts and every user information sub-item (bytes in pdu-writer.test.ts). */
+export const FULL_RQ: AssociateRq = {
+  type: 'A-ASSOCIATE-RQ',
+  protocolVersion: 1,
+  calledAeTitle: 'STORESCP',
+  callingAeTitle: 'EDGE',
+  applicationContext: '1.2.840.10008.3.1.1.1',
+  presentationContexts: [
+    { id: 1, abstractSyntax: '1.2.840.10008.1.1', transferSyntaxes: ['1.2.840.10008.1.2'] },
+    { id: 3, abstractSyntax: SC, transferSyntaxes: ['1.2.840.10008.1.2.1', '1.2.840.10008.1.2'] },
+  ],
+  userInfo: {
+    maxLength: 16384,
+    implementationClassUid: '1.2.3.4.5.6',
+    implementationVersionName: 'EDGE_010',
+    asyncOps: { invoked: 1, performed: 1 },
+    roles: [{ sopClassUid: SC, scuRole: false, scpRole: true }],
+    extendedNegotiation: [{ sopClassUid: '1.2.840.10008.5.1.4.1.2.2.1', info: Buffer.from([1, 0, 1]) }],
+    commonExtendedNegotiation: [{ sopClassUid: SC, serviceClassUid: '1.2.840.10008.4.2', relatedGeneralSopClassUids: [SC] }],
+    userIdentity: { type: 2, positiveResponseRequested: false, primary: a('alice'), secondary: a('secret') },
+    unknownItems: [],
+  },
+};

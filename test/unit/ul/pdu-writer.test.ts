@@ -2,37 +2,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { encodePData, maxPdvDataLength, writePDataHeader, writePdu } from '../../../src/ul/pdu-writer';
-import { emptyUserInfo, type AssociateAc, type AssociateRq } from '../../../src/ul/pdu-types';
-import { a, cat } from './pdu-fixtures';
+import { emptyUserInfo, type AssociateAc } from '../../../src/ul/pdu-types';
+import { FULL_RQ, SC, a, cat } from './pdu-fixtures';
 
 function assertBytes(actual: Buffer, expected: Buffer): void {
   assert.equal(actual.toString('hex'), expected.toString('hex'));
 }
-
-const SC = '1.2.840.10008.5.1.4.1.1.7'; // 25 chars
-
-export const FULL_RQ: AssociateRq = {
-  type: 'A-ASSOCIATE-RQ',
-  protocolVersion: 1,
-  calledAeTitle: 'STORESCP',
-  callingAeTitle: 'EDGE',
-  applicationContext: '1.2.840.10008.3.1.1.1',
-  presentationContexts: [
-    { id: 1, abstractSyntax: '1.2.840.10008.1.1', transferSyntaxes: ['1.2.840.10008.1.2'] },
-    { id: 3, abstractSyntax: SC, transferSyntaxes: ['1.2.840.10008.1.2.1', '1.2.840.10008.1.2'] },
-  ],
-  userInfo: {
-    maxLength: 16384,
-    implementationClassUid: '1.2.3.4.5.6',
-    implementationVersionName: 'EDGE_010',
-    asyncOps: { invoked: 1, performed: 1 },
-    roles: [{ sopClassUid: SC, scuRole: false, scpRole: true }],
-    extendedNegotiation: [{ sopClassUid: '1.2.840.10008.5.1.4.1.2.2.1', info: Buffer.from([1, 0, 1]) }],
-    commonExtendedNegotiation: [{ sopClassUid: SC, serviceClassUid: '1.2.840.10008.4.2', relatedGeneralSopClassUids: [SC] }],
-    userIdentity: { type: 2, positiveResponseRequested: false, primary: a('alice'), secondary: a('secret') },
-    unknownItems: [],
-  },
-};
 
 test('A-ASSOCIATE-RQ with two contexts and every user information sub-item is byte exact', () => {
   const expected = cat(
