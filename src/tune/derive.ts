@@ -115,6 +115,7 @@ function deriveBuffers(hw: Hardware, nic: Nic | undefined, why: string, rttMs: n
   let base: string;
   let bdp = 0;
   if (!nic) base = `${why}: the statement's default`;
+  else if (!isUp(nic)) base = `${why} is ${nic.operstate}: the statement's default`;
   else if (nic.speedMbps === null) base = `link speed of ${why} unknown (virtio and many virtual NICs report -1): the statement's default`;
   else {
     bdp = roundUp4k((nic.speedMbps * 1e6 / 8) * (rttMs / 1000));

@@ -79,6 +79,9 @@ test('a named NIC sizes the buffers even when virtual; an unknown name falls bac
   const v = deriveTuning(hw, { nic: 'veth1a2b3c', rttMs: 0.5 });
   assert.equal(v.nic?.name, 'veth1a2b3c');
   assert.equal(v.values.socketSndBuf, 626688); // 10 Gb/s x 0.5 ms = 625000 → 153 x 4096
+  const down = deriveTuning(hw, { nic: 'enp1s0f1' });
+  assert.equal(down.values.socketRcvBuf, 131072);
+  assert.match(down.reasons.socketRcvBuf, /^enp1s0f1 \(named\) is down: the statement's default$/);
   const missing = deriveTuning(hw, { nic: 'eth9' });
   assert.equal(missing.nic, undefined);
   assert.equal(missing.values.socketSndBuf, 16384);
