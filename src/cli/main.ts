@@ -13,6 +13,7 @@ const COMMANDS: Record<string, () => Command> = {
   store: () => require('./commands/store'),
   config: () => require('./commands/config'),
   pdudump: () => require('./commands/pdudump'),
+  tune: () => require('./commands/tune'),
 };
 
 function help(): string {

@@ -8,14 +8,30 @@ import { createLogger } from '../../util/log';
 import { errorMessage, ConfigError } from '../../util/errors';
 import { COMMON_FLAGS, parseArgs, str } from '../args';
 import { loadAgentConfig } from '../context';
+import { autoTune, tuningLogLine } from '../../tune/apply';
+import type { Config } from '../../config/types';
+import type { Logger } from '../../util/log';
+
+/** Options written as `auto` (or left out) take values derived from the detected hardware. */
+async function tuned(config: Config, log: Logger): Promise<Config> {
+  try {
+    const r = await autoTune(config, {}, { log });
+    log.info(tuningLogLine(r));
+    return r.config;
+  } catch (e) {
+    log.warn(`auto-tuning failed, using the statement's defaults: ${errorMessage(e)}`);
+    return config;
+  }
+}
 
 export const usage = 'run [--config FILE]';
 
 export async function run(argv: string[]): Promise<number> {
   const a = parseArgs(argv, COMMON_FLAGS);
-  const { config, path } = loadAgentConfig(str(a, 'config'));
-  const log = createLogger({ debug: config.options.debug, file: config.options.debugFile }, 'agent');
-  log.info(`dicom-edge ${config.localAe.implementationVersionName} starting with ${path}`);
+  const { config: loaded, path } = loadAgentConfig(str(a, 'config'));
+  const log = createLogger({ debug: loaded.options.debug, file: loaded.options.debugFile }, 'agent');
+  log.info(`dicom-edge ${loaded.localAe.implementationVersionName} starting with ${path}`);
+  const config = await tuned(loaded, log);
   const agent = new Agent({ config, log });
   await agent.start();
   return new Promise<number>((resolve) => {
@@ -29,12 +45,15 @@ export async function run(argv: string[]): Promise<number> {
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGHUP', () => {
+      let next: Config;
       try {
-        agent.reload(loadConfig(path));
+        next = loadConfig(path);
       } catch (e) {
         const lines = e instanceof ConfigError ? e.problems : [errorMessage(e)];
         log.error(`reload refused, keeping the running configuration:\n${lines.join('\n')}`);
+        return;
       }
+      void tuned(next, log).then((c) => agent.reload(c));
     });
   });
 }
