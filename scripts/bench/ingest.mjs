@@ -1,0 +1,197 @@
+#!/usr/bin/env node
+// Ingest benchmark (issue 3, "Benchmark (not a timed test)"): DCMTK storescu sends a
+// 300-image 512×512 16-bit CT study and a 1000-image 64×64 study over one association,
+// alternately to DCMTK storescp (not durable, not indexed) and to dicom-edge (fsync +
+// SQLite index), N times each; prints median times, the ratio edge/storescp and
+// dicom-edge's peak RSS (VmHWM of the agent process), then one JSON line.
+//
+//   node scripts/bench/ingest.mjs [--reps 3] [--big MiB] [--only ct,small,big] [--keep]
+//
+// --big 1024 also sends one 1 GiB object (storescp once, dicom-edge once) and reports
+// the agent's peak RSS for it. Every listener binds 127.0.0.1 (bindlo shim for DCMTK).
+// A run longer than --limit seconds (default 300) fails the benchmark. Needs
+// `npm run build` (dist/dicom-edge.js; built here if missing), DCMTK and gcc.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { dirBytes, writeBigObject, writeStudy } from './lib/dicom-gen.mjs';
+import { buildBindlo, edgeIni, freePort, procStatusBytes, startListener, timeStorescu } from './lib/procs.mjs';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const cli = path.join(repo, 'dist', 'dicom-edge.js');
+const MiB = 1024 * 1024;
+const RSS_TARGET = 150 * MiB;
+
+const { values: opt } = parseArgs({
+  options: {
+    reps: { type: 'string', default: '3' },
+    big: { type: 'string', default: '0' },
+    only: { type: 'string', default: 'ct,small,big' },
+    limit: { type: 'string', default: '300' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+const reps = Number(opt.reps);
+const bigMiB = Number(opt.big);
+const limitMs = Number(opt.limit) * 1000;
+const only = new Set(opt.only.split(','));
+
+const WORKLOADS = [
+  { name: 'ct', label: `CT 300 × 512×512×16`, count: 300, rows: 512, cols: 512, target: 1.5 },
+  { name: 'small', label: `1000 × 64×64×16`, count: 1000, rows: 64, cols: 64, target: 2.5 },
+].filter((w) => only.has(w.name));
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'edge-bench-'));
+const live = new Set();
+let cleaned = false;
+async function cleanup() {
+  if (cleaned) return;
+  cleaned = true;
+  for (const l of live) await l.stop().catch(() => undefined);
+  if (!opt.keep) fs.rmSync(tmp, { recursive: true, force: true });
+  else console.error(`kept ${tmp}`);
+}
+for (const sig of ['SIGINT', 'SIGTERM']) process.once(sig, () => cleanup().finally(() => process.exit(130)));
+
+const log = (s) => process.stderr.write(`${s}\n`);
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+const mb = (b) => b / MiB;
+
+function ensureBuilt() {
+  if (fs.existsSync(cli)) return;
+  log('dist/dicom-edge.js missing: npm run build');
+  const r = spawnSync(process.execPath, [path.join(repo, 'scripts', 'build.mjs')], { cwd: repo, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('build failed');
+}
+
+function indexCount(dataDir) {
+  const Database = createRequire(path.join(repo, 'package.json'))('better-sqlite3');
+  const db = new Database(path.join(dataDir, 'index.sqlite'), { readonly: true, fileMustExist: true });
+  try {
+    return db.prepare('SELECT count(*) AS n FROM instances').get().n;
+  } finally {
+    db.close();
+  }
+}
+
+async function withListener(l, fn) {
+  live.add(l);
+  try {
+    return await fn(l);
+  } finally {
+    await l.stop();
+    live.delete(l);
+  }
+}
+
+/** storescp into a fresh folder; checks every file arrived. */
+async function runStorescp(input, expected, env) {
+  const out = fs.mkdtempSync(path.join(tmp, 'scp-out-'));
+  const port = await freePort();
+  const l = await startListener('storescp', 'storescp', ['-aet', 'STORESCP', '-od', out, String(port)], { port, env: { ...env, TCP_NODELAY: '1' } });
+  const ms = await withListener(l, () => timeStorescu({ port, calledAe: 'STORESCP', input, env, limitMs }));
+  const got = fs.readdirSync(out).length;
+  fs.rmSync(out, { recursive: true, force: true });
+  if (got !== expected) throw new Error(`storescp stored ${got} files, expected ${expected}`);
+  return { ms };
+}
+
+/** dicom-edge with a fresh data folder; peak RSS read before it stops; checks the index. */
+async function runEdge(input, expected) {
+  const dataDir = fs.mkdtempSync(path.join(tmp, 'edge-data-'));
+  const iniPath = path.join(tmp, `edge-${path.basename(dataDir)}.ini`);
+  const port = await freePort();
+  fs.writeFileSync(iniPath, edgeIni({ port, dataDir, aeTitle: 'EDGE' }));
+  const l = await startListener('dicom-edge', process.execPath, [cli, 'run', '--config', iniPath], { port });
+  const r = await withListener(l, async () => {
+    const idle = procStatusBytes(l.proc.pid, 'VmRSS');
+    const ms = await timeStorescu({ port, calledAe: 'EDGE', input, env: {}, limitMs });
+    return { ms, idleRss: idle, peakRss: procStatusBytes(l.proc.pid, 'VmHWM') };
+  });
+  const n = indexCount(dataDir);
+  const leftovers = fs.readdirSync(path.join(dataDir, 'tmp')).length;
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  fs.rmSync(iniPath, { force: true });
+  if (n !== expected) throw new Error(`dicom-edge indexed ${n} instances, expected ${expected}\n${l.output()}`);
+  if (leftovers !== 0) throw new Error(`dicom-edge left ${leftovers} temp file(s)`);
+  return r;
+}
+
+async function benchWorkload(w, env) {
+  const dir = path.join(tmp, w.name);
+  const t0 = Date.now();
+  const { bytes } = await writeStudy(dir, w);
+  log(`${w.label}: generated ${w.count} files, ${mb(bytes).toFixed(1)} MiB in ${Date.now() - t0} ms`);
+  const scp = [];
+  const edge = [];
+  for (let i = 0; i < reps; i++) {
+    // Alternate which peer goes first, so page-cache warmth and disk state favour neither.
+    const order = i % 2 === 0 ? ['scp', 'edge'] : ['edge', 'scp'];
+    for (const who of order) {
+      if (who === 'scp') scp.push(await runStorescp(dir, w.count, env));
+      else edge.push(await runEdge(dir, w.count));
+      const last = who === 'scp' ? scp.at(-1) : edge.at(-1);
+      log(`  rep ${i + 1} ${who === 'scp' ? 'storescp  ' : 'dicom-edge'} ${(last.ms / 1000).toFixed(2)} s${last.peakRss ? `, peak RSS ${mb(last.peakRss).toFixed(1)} MiB` : ''}`);
+    }
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  const scpMs = median(scp.map((r) => r.ms));
+  const edgeMs = median(edge.map((r) => r.ms));
+  const peakRss = Math.max(...edge.map((r) => r.peakRss));
+  return {
+    name: w.name, label: w.label, files: w.count, mib: +mb(bytes).toFixed(1),
+    storescpMs: Math.round(scpMs), edgeMs: Math.round(edgeMs), ratio: +(edgeMs / scpMs).toFixed(2), target: w.target,
+    storescpRuns: scp.map((r) => Math.round(r.ms)), edgeRuns: edge.map((r) => Math.round(r.ms)),
+    peakRssMiB: +mb(peakRss).toFixed(1), idleRssMiB: +mb(Math.max(...edge.map((r) => r.idleRss))).toFixed(1),
+    ok: edgeMs / scpMs <= w.target && peakRss <= RSS_TARGET,
+  };
+}
+
+async function benchBig(env) {
+  const dir = path.join(tmp, 'big');
+  fs.mkdirSync(dir);
+  const t0 = Date.now();
+  const { bytes } = await writeBigObject(path.join(dir, 'BIG.dcm'), bigMiB);
+  log(`big object: ${mb(bytes).toFixed(1)} MiB written in ${Date.now() - t0} ms`);
+  const scp = await runStorescp(dir, 1, env);
+  log(`  storescp   ${(scp.ms / 1000).toFixed(2)} s`);
+  const edge = await runEdge(dir, 1);
+  log(`  dicom-edge ${(edge.ms / 1000).toFixed(2)} s, peak RSS ${mb(edge.peakRss).toFixed(1)} MiB`);
+  fs.rmSync(dir, { recursive: true, force: true });
+  return {
+    name: 'big', label: `1 × ${bigMiB} MiB object`, files: 1, mib: +mb(bytes).toFixed(1),
+    storescpMs: Math.round(scp.ms), edgeMs: Math.round(edge.ms), ratio: +(edge.ms / scp.ms).toFixed(2), target: null,
+    peakRssMiB: +mb(edge.peakRss).toFixed(1), idleRssMiB: +mb(edge.idleRss).toFixed(1), ok: edge.peakRss <= RSS_TARGET,
+  };
+}
+
+function table(rows) {
+  const head = ['workload', 'MiB', 'storescp s', 'edge s', 'ratio', 'target', 'peak RSS MiB', 'ok'];
+  const body = rows.map((r) => [r.label, r.mib.toFixed(1), (r.storescpMs / 1000).toFixed(2), (r.edgeMs / 1000).toFixed(2),
+    `${r.ratio.toFixed(2)}×`, r.target ? `≤ ${r.target}×` : '-', `${r.peakRssMiB.toFixed(1)} (≤ 150)`, r.ok ? 'yes' : 'NO']);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+}
+
+async function main() {
+  ensureBuilt();
+  const env = { LD_PRELOAD: buildBindlo(repo, tmp) };
+  const machine = { cpus: os.cpus().length, node: process.version, memMiB: Math.round(os.totalmem() / MiB) };
+  log(`edge-bench: ${reps} repetition(s), ${machine.cpus} CPU(s), node ${machine.node}, temp ${tmp}`);
+  const results = [];
+  for (const w of WORKLOADS) results.push(await benchWorkload(w, env));
+  if (bigMiB > 0 && only.has('big')) results.push(await benchBig(env));
+  console.log(table(results));
+  const ok = results.every((r) => r.ok);
+  console.log(JSON.stringify({ bench: 'ingest', reps, machine, ok, results }));
+  return ok;
+}
+
+main()
+  .then(async (ok) => { await cleanup(); process.exit(ok ? 0 : 1); })
+  .catch(async (e) => { console.error(`edge-bench failed: ${e.stack ?? e}`); await cleanup(); process.exit(2); });

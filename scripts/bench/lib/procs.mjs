@@ -1,0 +1,101 @@
+// Processes for the benchmark: the loopback bind() shim, DCMTK storescp and dicom-edge
+// as listeners on 127.0.0.1, storescu runs with a hard time limit, /proc memory figures.
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+
+/** Compiles test/helpers/bindlo.c into `dir` and returns the .so path (for LD_PRELOAD). */
+export function buildBindlo(repo, dir) {
+  const out = path.join(dir, 'bindlo.so');
+  execFileSync('gcc', ['-shared', '-fPIC', '-O2', '-o', out, path.join(repo, 'test', 'helpers', 'bindlo.c'), '-ldl'], { stdio: 'pipe' });
+  return out;
+}
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen({ host: '127.0.0.1', port: 0, exclusive: true }, () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function canConnect(port) {
+  return new Promise((resolve) => {
+    const s = net.connect({ port, host: '127.0.0.1' });
+    const done = (ok) => { s.removeAllListeners(); s.on('error', () => {}); s.destroy(); resolve(ok); };
+    s.once('connect', () => done(true));
+    s.once('error', () => done(false));
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Spawns a listener, keeps the tail of its output, waits until `port` accepts. */
+export async function startListener(name, cmd, args, { port, env, timeoutMs = 15000 }) {
+  const proc = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const keep = (d) => { out = (out + d).slice(-20000); };
+  proc.stdout.on('data', keep);
+  proc.stderr.on('data', keep);
+  const exited = new Promise((r) => proc.once('exit', (code, sig) => r(code ?? sig)));
+  const deadline = Date.now() + timeoutMs;
+  while (!(await canConnect(port))) {
+    if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`${name} exited before listening:\n${out}`);
+    if (Date.now() > deadline) { proc.kill('SIGKILL'); throw new Error(`${name}: nothing on port ${port} after ${timeoutMs} ms\n${out}`); }
+    await sleep(20);
+  }
+  const stop = async () => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+    const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(t);
+  };
+  return { name, proc, port, output: () => out, stop };
+}
+
+/**
+ * Runs storescu over one association and returns the wall time in ms. Rejects on a
+ * non-zero exit or after `limitMs` (the process is killed).
+ */
+export function timeStorescu({ port, calledAe, input, env, limitMs, extraArgs = [] }) {
+  return new Promise((resolve, reject) => {
+    const args = ['-aet', 'BENCH', '-aec', calledAe, ...extraArgs, '+sd', '127.0.0.1', String(port), input];
+    const t0 = process.hrtime.bigint();
+    const p = spawn('storescu', args, { env: { ...process.env, ...env, TCP_NODELAY: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const keep = (d) => { out = (out + d).slice(-20000); };
+    p.stdout.on('data', keep);
+    p.stderr.on('data', keep);
+    let timedOut = false;
+    const timer = setTimeout(() => { timedOut = true; p.kill('SIGKILL'); }, limitMs);
+    p.once('exit', (code, sig) => {
+      clearTimeout(timer);
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      if (timedOut) reject(new Error(`storescu → ${calledAe} took longer than ${limitMs / 1000} s (killed)`));
+      else if (code !== 0) reject(new Error(`storescu → ${calledAe} exited ${code ?? sig}:\n${out}`));
+      else resolve(ms);
+    });
+  });
+}
+
+/** A field of /proc/PID/status in bytes (VmHWM = peak RSS, VmRSS = current RSS). */
+export function procStatusBytes(pid, field) {
+  const text = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text);
+  if (!m) throw new Error(`no ${field} in /proc/${pid}/status`);
+  return Number(m[1]) * 1024;
+}
+
+/** The minimal agent INI (as test/helpers/agent.ts testIni) with storage accepted from BENCH. */
+export function edgeIni({ port, dataDir, aeTitle }) {
+  return [
+    '[Network]', `port = ${port}`, 'bind = 127.0.0.1', 'readTimeout = 60', 'idleTimeout = 120', '',
+    '[Local AE]', `aeTitle = ${aeTitle}`, '',
+    '[Server]', 'scp = storage', 'accept = BENCH, 127.0.0.1', '',
+    '[Storage]', `path = ${dataDir}`, '',
+  ].join('\n');
+}
