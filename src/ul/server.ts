@@ -95,9 +95,11 @@ export class DicomServer {
   /** Stop listening; wait up to graceMs for associations to finish, then A-ABORT the rest. */
   async close(graceMs = 5000): Promise<void> {
     const server = this.server;
-    if (server) await new Promise<void>((r) => server.close(() => r()));
+    // close() stops accepting at once; its callback would wait for every connection, so
+    // the open associations are waited for (and then aborted) below instead.
+    const listenerClosed = server ? new Promise<void>((r) => server.close(() => r())) : Promise.resolve();
     const open = [...this.associations];
-    if (open.length === 0) return;
+    if (open.length === 0) return listenerClosed;
     this.log.info(`waiting up to ${graceMs} ms for ${open.length} association(s)`);
     const all = Promise.all(open.map((a) => a.closed()));
     let timer: NodeJS.Timeout | undefined;
@@ -108,5 +110,7 @@ export class DicomServer {
       for (const a of this.associations) a.abort('agent stopping');
       await Promise.race([Promise.all(open.map((a) => a.closed())), new Promise((r) => setTimeout(r, 2000).unref())]);
     }
+    for (const a of this.associations) a.socket.destroy();
+    await listenerClosed;
   }
 }
