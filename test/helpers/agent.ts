@@ -28,7 +28,13 @@ export interface IniParts {
 /** A minimal INI: echo + the given lines; verify* left at the statement's defaults unless overridden. */
 export function testIni(p: IniParts): string {
   const s = p.sections ?? {};
-  const sec = (name: string, base: string[]): string => `[${name}]\n${[...base, ...(s[name] ?? [])].join('\n')}\n`;
+  const key = (line: string): string => line.split('=')[0].trim().toLowerCase();
+  // Lines given in `sections` replace the base lines with the same option name.
+  const sec = (name: string, base: string[]): string => {
+    const extra = s[name] ?? [];
+    const kept = base.filter((b) => !extra.some((e) => key(e) === key(b)));
+    return `[${name}]\n${[...kept, ...extra].join('\n')}\n`;
+  };
   return [
     sec('Network', [`port = ${p.port}`, 'bind = 127.0.0.1', 'readTimeout = 10', 'idleTimeout = 30']),
     sec('Local AE', [`aeTitle = ${p.aeTitle ?? 'EDGE'}`]),
