@@ -103,6 +103,7 @@ function single(expr: string, kind: IndexedKey['kind'], v: string): SqlCondition
   }
   if (kind === 'pn') {
     const q = normalizePersonName(personNameGroups(v).alphabetic);
+    if (isUniversal(q)) return { sql: '1', params: [] }; // e.g. only an ideographic group was given
     return hasWildcard(q) ? { sql: `${expr} GLOB ?`, params: [toGlob(q)] } : { sql: `${expr} = ?`, params: [q] };
   }
   if (kind === 'int') {
