@@ -32,7 +32,8 @@ export function testIni(p: IniParts): string {
   // Lines given in `sections` replace the base lines with the same option name.
   const sec = (name: string, base: string[]): string => {
     const extra = s[name] ?? [];
-    const kept = base.filter((b) => !extra.some((e) => key(e) === key(b)));
+    const multi = ['scp', 'scu', 'scuscp', 'accept', 'trsyn'];
+    const kept = base.filter((b) => multi.includes(key(b)) || !extra.some((e) => key(e) === key(b)));
     return `[${name}]\n${[...kept, ...extra].join('\n')}\n`;
   };
   return [
