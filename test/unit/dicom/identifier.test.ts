@@ -1,5 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { tmpDir } from '../../helpers/tmp';
+import { runDcmtk } from '../../helpers/peers';
 import {
   applyKey, decodeDataSet, decodeIdentifier, encodeIdentifier, get, identifierFromKeys, keywordForTag,
   parseKeyPath, parseTag, remove, set, tagForKeyword, type Identifier,
@@ -166,4 +171,36 @@ test('set keeps ascending order and infers VRs', () => {
   set(id, 0x00100010, 'X');
   set(id, 0x00080020, '20260101');
   assert.deepEqual(id.map((e) => [e.tag, e.vr, e.value]), [[0x00080020, 'DA', '20260101'], [0x00100010, 'PN', 'X'], [0x0020000d, 'UI', '1.2']]);
+});
+
+const hasDcmtk = spawnSync('which', ['dump2dcm']).status === 0;
+
+test('DCMTK cross-check: dump2dcm output decodes, our output dcmdumps, in all 3 syntaxes', { skip: !hasDcmtk && 'dump2dcm not installed' }, async (t) => {
+  const dir = await tmpDir('ident-', t);
+  const dump = [
+    '(0008,0005) CS [ISO_IR 100]', '(0008,0052) CS [SERIES]', '(0010,0010) PN [Müller^Jürgen]', '(0020,000d) UI [1.2.3.4]',
+    '(0028,0010) US 512\\2', '(0040,0100) SQ (Sequence with undefined length)', '  (fffe,e000) na (Item with undefined length)',
+    '    (0008,0060) CS [CT]', '    (0040,0002) DA [20260101-]', '  (fffe,e00d) na (ItemDelimitationItem)', '(fffe,e0dd) na (SequenceDelimitationItem)',
+  ].join('\n');
+  await writeFile(join(dir, 'q.dump'), dump, 'latin1');
+  const expected: Identifier = [
+    { tag: 0x00080005, vr: 'CS', value: 'ISO_IR 100' }, { tag: 0x00080052, vr: 'CS', value: 'SERIES' },
+    { tag: 0x00100010, vr: 'PN', value: 'Müller^Jürgen' }, { tag: 0x0020000d, vr: 'UI', value: '1.2.3.4' },
+    { tag: 0x00280010, vr: 'US', value: '512\\2' },
+    { tag: 0x00400100, vr: 'SQ', value: [[{ tag: 0x00080060, vr: 'CS', value: 'CT' }, { tag: 0x00400002, vr: 'DA', value: '20260101-' }]] },
+  ];
+  for (const [opt, ts] of [['+ti', IVR_LE], ['+te', EVR_LE], ['+tb', EVR_BE]]) {
+    const out = join(dir, `q${opt}.raw`);
+    for (const lengths of ['-e', '+e']) {
+      const r = await runDcmtk('dump2dcm', ['-F', opt, lengths, join(dir, 'q.dump'), out]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(decodeIdentifier(await readFile(out), ts), expected, `${opt} ${lengths}`);
+    }
+    await writeFile(out, encodeIdentifier(expected, ts));
+    const d = await runDcmtk('dcmdump', ['-f', opt.replace('+', '-'), '-dc', out]);
+    assert.equal(d.code, 0, d.stderr);
+    assert.match(d.stdout, /\(0010,0010\) PN \[M\S+ller\^J\S+rgen ?\]/);
+    assert.match(d.stdout, /\(0028,0010\) US 512\\2/);
+    assert.match(d.stdout, /\(0040,0002\) DA \[20260101- \]/);
+  }
 });
