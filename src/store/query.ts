@@ -118,11 +118,25 @@ export function planQuery(model: QueryModel, id: Identifier, opts: FindOptions &
   const level = queryLevelOf(model, id);
   checkHigherUniqueKeys(model, level, id, !!opts.relational);
   const plan: Plan = { level, columns: [], conditions: [], returns: [], fileFilters: [], fileTags: new Set(), requestedCharset: get(id, TAG.SpecificCharacterSet) };
-  for (const el of [...id].sort((a, b) => a.tag - b.tag)) {
+  for (const el of withUniqueKeys(model, level, id)) {
     if (isControlTag(el.tag)) continue;
     plan.returns.push(planKey(plan, el, opts.retrieveAeTitle));
   }
   return plan;
+}
+
+/**
+ * The request's keys in tag order, plus the unique keys of the query level and the
+ * levels above (empty, i.e. return keys) when the request left them out, so every
+ * response names the entity it describes (C.4.1.3.1.1).
+ */
+function withUniqueKeys(model: QueryModel, level: QueryLevel, id: Identifier): Identifier {
+  const out = [...id];
+  for (const l of MODEL_LEVELS[model]) {
+    if (LEVEL_RANK[l] > LEVEL_RANK[level]) break;
+    if (!findElement(out, UNIQUE_KEY[l])) out.push({ tag: UNIQUE_KEY[l], vr: INDEXED_KEYS.get(UNIQUE_KEY[l])!.vr, value: '' });
+  }
+  return out.sort((a, b) => a.tag - b.tag);
 }
 
 function planKey(plan: Plan, el: IdElement, retrieveAeTitle: string | undefined): ReturnKey {

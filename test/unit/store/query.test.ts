@@ -67,7 +67,8 @@ test('hierarchical rules: unique keys above the level need one single value', as
   await rejects('patient', ['QueryRetrieveLevel=STUDY', 'PatientID=PID1', 'SeriesInstanceUID=1.2.1.1'], 0xa900, /SeriesInstanceUID is below the STUDY/);
   // Relational queries (extended negotiation) may leave them out.
   const r = await engine.findAll('patient', identifierFromKeys(['QueryRetrieveLevel=SERIES', 'Modality=CR']), { relational: true });
-  assert.deepEqual(r.map((x) => get(x, T.SeriesUID) ?? ''), ['', '']);
+  assert.deepEqual(r.map((x) => [get(x, T.PatientID), get(x, T.StudyUID), get(x, T.SeriesUID)]), [['PID2', '1.2.3', '1.2.3.1'], ['PID2', '1.2.3', '1.2.3.2']],
+    'unique keys down to the level are returned even when not asked for');
 });
 
 test('STUDY level in both models: dates, ranges, accession, UID lists, PN, computed attributes', async () => {
