@@ -73,7 +73,9 @@ export function findElement(id: Identifier, tag: number): IdElement | undefined 
 
 /** The value of `tag` as text (arrays joined by `\`), or undefined when absent or not text. */
 export function get(id: Identifier, tag: number): string | undefined {
-  const v = findElement(id, tag)?.value;
+  const el = findElement(id, tag);
+  const v = el?.value;
+  if (el?.vr === 'SQ') return undefined;
   if (typeof v === 'string') return v;
   if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return (v as string[]).join('\\');
   return undefined;

@@ -42,6 +42,7 @@ test('applyKey builds the identifier like findscu -k, in tag order', () => {
   assert.equal(get(id, 0x00100010), 'Doe*');
   assert.equal(id.find((e) => e.tag === 0x00100010)!.vr, 'PN');
   assert.equal(get(id, 0x0020000d), '');
+  assert.equal(get(id, 0x00081110), undefined, 'a sequence has no text value');
   assert.deepEqual(id.find((e) => e.tag === 0x00081110)!.value, []);
   const sps = id.find((e) => e.tag === 0x00400100)!;
   assert.equal(sps.vr, 'SQ');
