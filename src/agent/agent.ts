@@ -10,6 +10,7 @@ import { DimseChannel, type DimseService } from '../dimse/channel';
 import { DumpWriter } from '../dump/dump-writer';
 import { echoService } from '../services/echo';
 import { storageScpService } from '../services/store-scp';
+import { qrScpServices } from '../services/qr-scp';
 import { IndexDb } from '../store/index-db';
 import { InstanceStore } from '../store/instance-store';
 import type { Logger } from '../util/log';
@@ -43,7 +44,7 @@ export class Agent {
       root: c.storage.path, aeTitle: c.localAe.aeTitle, implementationClassUid: c.localAe.implementationClassUid,
       implementationVersionName: c.localAe.implementationVersionName, duplicates: c.storage.duplicates, index: this.index,
     });
-    this.services = [echoService, storageScpService(this.store), ...(o.services ?? [])];
+    this.services = [echoService, storageScpService(this.store), ...qrScpServices(this.index, () => this.config), ...(o.services ?? [])];
     this.server = new DicomServer({ config: () => this.config, log: o.log.child('dicom'), onAssociation: (a) => this.onAssociation(a) });
   }
 
