@@ -13,6 +13,7 @@ import { storageScpService } from '../services/store-scp';
 import { qrScpServices } from '../services/qr-scp';
 import { IndexDb } from '../store/index-db';
 import { InstanceStore } from '../store/instance-store';
+import { Forwarder } from '../forward/forwarder';
 import type { Logger } from '../util/log';
 import type { Association } from '../ul/association';
 import { DicomServer } from '../ul/server';
@@ -33,6 +34,7 @@ export class Agent {
   readonly channels = new Set<DimseChannel>();
   readonly index: IndexDb;
   readonly store: InstanceStore;
+  readonly forwarder: Forwarder;
 
   constructor(o: AgentOptions) {
     this.config = o.config;
@@ -40,7 +42,9 @@ export class Agent {
     const c = o.config;
     mkdirSync(c.storage.path, { recursive: true, mode: 0o750 });
     this.index = IndexDb.open(join(c.storage.path, 'index.sqlite'));
+    this.forwarder = new Forwarder({ config: c, index: this.index, root: c.storage.path, log: o.log.child('forward') });
     this.store = new InstanceStore({
+      extraInTransaction: this.forwarder.onIndexed, // routes are queued before the C-STORE response
       root: c.storage.path, aeTitle: c.localAe.aeTitle, implementationClassUid: c.localAe.implementationClassUid,
       implementationVersionName: c.localAe.implementationVersionName, duplicates: c.storage.duplicates, index: this.index,
     });
@@ -60,6 +64,7 @@ export class Agent {
     for (const w of c.warnings) this.log.warn(w);
     const r = await this.store.recover();
     this.log.info(`store ${c.storage.path}: ${this.index.countInstances()} instances; recovery removed ${r.orphanTempFiles} temp file(s), ${r.missingFiles.length} row(s) without file, re-indexed ${r.reindexed}${r.integrityProblems.length ? `, INTEGRITY: ${r.integrityProblems.join('; ')}` : ''}`);
+    this.forwarder.start();
     const addr = await this.server.listen(c.network.port, c.network.bind);
     this.log.info(`${c.localAe.aeTitle} listening on ${addr.address}:${addr.port} (max PDU ${c.network.maxPdu}, SO_SNDBUF ${c.network.socketSndBuf}, SO_RCVBUF ${c.network.socketRcvBuf}, dimseSize ${c.memory.dimseSize}, max associations ${c.network.maxAssociations})`);
     return addr;
@@ -68,11 +73,13 @@ export class Agent {
   /** A new configuration applies to associations that start after it. */
   reload(config: Config): void {
     this.config = config;
+    this.forwarder.reload(config);
     this.log.info('configuration reloaded');
   }
 
   async stop(graceMs = 5000): Promise<void> {
     await this.server.close(graceMs);
+    await this.forwarder.stop();
     this.dumps?.close();
     this.index.close();
   }

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { defaultIniText } from './default-ini';
 import { EMBEDDED_LABEL, parseConfig, readKernelBufferLimits, resolveConfigPath, type ParseResultSet } from './load';
 import { resolve } from 'node:path';
+import '../forward/config'; // registers [Route], [Forward] and the [Storage] retention keys
 
 export interface CheckResult {
   ok: boolean;

@@ -1,0 +1,171 @@
+/**
+ * Store-and-forward: routes match each instance as it is indexed and queue one job per
+ * destination in that same transaction (InstanceStore extraInTransaction), before the
+ * C-STORE response; a worker per destination sends them; retention frees local copies.
+ *
+ *   store → onIndexed (match, enqueue) → DestinationWorker → PACS
+ */
+import { join } from 'node:path';
+import type { Config, RemoteAe } from '../config/types';
+import type { ExtraInTransaction } from '../store/instance-store';
+import type { IndexDb, InstanceRow } from '../store/index-db';
+import { findRemote } from '../services/scu';
+import { ConfigError, errorMessage } from '../util/errors';
+import type { Logger } from '../util/log';
+import { subjectOf } from './attributes';
+import { destinationKey, forwardSettings, validateForwardConfig, type ForwardSettings } from './config';
+import { matchesAll, tagsNeeded } from './match';
+import { QueueDb } from './queue-db';
+import { Retention } from './retention';
+import { DestinationWorker } from './worker';
+
+export interface ForwarderOptions {
+  config: Config;
+  index: IndexDb;
+  /** Store root (instance paths in the index are relative to it). */
+  root: string;
+  log: Logger;
+  /** How often `dicom-edge queue` changes are looked for (ms). */
+  pollMs?: number;
+  /** How often retention runs (ms); it also runs shortly after deliveries. */
+  retentionIntervalMs?: number;
+}
+
+export class Forwarder {
+  readonly queue: QueueDb;
+  private config: Config;
+  private settings: ForwardSettings;
+  private readonly workers = new Map<string, DestinationWorker>();
+  private readonly retention: Retention;
+  private retentionTimer?: NodeJS.Timeout;
+  private retentionSoon?: NodeJS.Timeout;
+  private started = false;
+  private readonly log: Logger;
+
+  constructor(private readonly o: ForwarderOptions) {
+    const problems = validateForwardConfig(o.config);
+    if (problems.length) throw new ConfigError(problems);
+    this.config = o.config;
+    this.settings = forwardSettings(o.config);
+    this.log = o.log;
+    this.queue = new QueueDb(o.index.db);
+    this.retention = new Retention(o.index, o.root, o.log);
+  }
+
+  /** For InstanceStore: runs inside the transaction that indexes the instance. */
+  readonly onIndexed: ExtraInTransaction = (_db, row, r) => {
+    if (r.duplicate === 'ignored') return;
+    const targets = this.destinationsFor(row);
+    const now = Date.now();
+    for (const [dest, route] of targets) {
+      this.queue.enqueue({ sopUid: row.sopInstanceUid, studyUid: row.studyInstanceUid, destination: dest, route, now });
+    }
+    if (targets.size) setImmediate(() => { for (const d of targets.keys()) this.worker(d)?.wake(); });
+  };
+
+  /** Destination key → name of the first route that sends the instance there. */
+  destinationsFor(row: InstanceRow): Map<string, string> {
+    const out = new Map<string, string>();
+    if (!this.settings.routes.length) return out;
+    const tags = this.settings.routes.flatMap((r) => tagsNeeded(r.conditions));
+    const subject = subjectOf(row, join(this.o.root, row.path), tags,
+      (e) => this.log.warn(`forward: reading attributes of ${row.sopInstanceUid} for routing: ${errorMessage(e)}`));
+    for (const route of this.settings.routes) {
+      if (!matchesAll(route.conditions, subject)) continue;
+      for (const name of route.to) {
+        const remote = findRemote(this.config, name);
+        if (remote && !out.has(destinationKey(remote))) out.set(destinationKey(remote), route.name);
+      }
+    }
+    return out;
+  }
+
+  /** Puts interrupted jobs back, starts a worker per destination with work or a route, and retention. */
+  start(): void {
+    const reset = this.queue.resetInFlight(Date.now());
+    if (reset) this.log.info(`forward: ${reset} job(s) interrupted by the last stop are pending again`);
+    this.started = true;
+    this.ensureWorkers();
+    const every = this.o.retentionIntervalMs ?? 60_000;
+    this.retentionTimer = setInterval(() => this.runRetention(), every);
+    this.retentionTimer.unref();
+    this.runRetention();
+    const waiting = this.queue.summary().filter((s) => s.state === 'pending' || s.state === 'held' || s.state === 'dead');
+    for (const s of waiting) this.log.info(`forward ${s.destination}: ${s.n} ${s.state} job(s)`);
+  }
+
+  /** New routes and destinations apply to instances indexed from now on. */
+  reload(config: Config): void {
+    const problems = validateForwardConfig(config);
+    if (problems.length) {
+      this.log.error(`forward: configuration not applied: ${problems.join('; ')}`);
+      return;
+    }
+    this.config = config;
+    this.settings = forwardSettings(config);
+    if (this.started) this.ensureWorkers();
+  }
+
+  async stop(): Promise<void> {
+    this.started = false;
+    clearInterval(this.retentionTimer);
+    clearTimeout(this.retentionSoon);
+    await Promise.all([...this.workers.values()].map((w) => w.stop()));
+    this.workers.clear();
+  }
+
+  /** Wakes every worker (after an operator command in this process). */
+  wakeAll(): void {
+    for (const w of this.workers.values()) w.wake();
+  }
+
+  private ensureWorkers(): void {
+    const names = new Set(this.queue.activeDestinations());
+    for (const r of this.settings.routes) {
+      for (const n of r.to) {
+        const remote = findRemote(this.config, n);
+        if (remote) names.add(destinationKey(remote));
+      }
+    }
+    for (const n of names) this.worker(n);
+  }
+
+  private worker(dest: string): DestinationWorker | undefined {
+    if (!this.started) return undefined;
+    let w = this.workers.get(dest);
+    if (!w) {
+      w = new DestinationWorker({
+        destination: dest, queue: this.queue, root: this.o.root, log: this.log,
+        remote: () => this.remoteFor(dest), config: () => this.config, retry: () => this.settings.retry,
+        onRecorded: () => this.retentionAfterDelivery(), pollMs: this.o.pollMs,
+      });
+      this.workers.set(dest, w);
+      w.start();
+    }
+    return w;
+  }
+
+  private remoteFor(dest: string): RemoteAe | undefined {
+    return this.config.remotes.find((r) => destinationKey(r) === dest) ?? findRemote(this.config, dest);
+  }
+
+  private retentionAfterDelivery(): void {
+    if (!this.settings.retention.deleteAfterForward && !this.settings.retention.highWater) return;
+    if (this.retentionSoon) return;
+    this.retentionSoon = setTimeout(() => {
+      this.retentionSoon = undefined;
+      this.runRetention();
+    }, 1000);
+    this.retentionSoon.unref();
+  }
+
+  private runRetention(): void {
+    const s = this.settings.retention;
+    if (!s.deleteAfterForward && !s.maxAgeMs && !s.highWater) return;
+    try {
+      this.retention.run(s);
+    } catch (e) {
+      this.log.error(`retention: ${errorMessage(e)}`);
+    }
+  }
+}

@@ -1,0 +1,228 @@
+/**
+ * The persistent forwarding queue: tables in the index database (same WAL, same
+ * synchronous=FULL), so a job is durable in the very transaction that indexes its
+ * instance. One job per (instance, destination); `id` is the arrival order.
+ *
+ * States: pending → in-flight → done | pending (retry later) | dead; held by an operator.
+ * A crash leaves in-flight jobs behind: the agent puts them back to pending at start, so
+ * an instance is delivered at least once, never lost.
+ */
+import type { SqliteDb } from '../store/index-db';
+
+export type JobState = 'pending' | 'in-flight' | 'done' | 'dead' | 'held';
+
+export const QUEUE_SCHEMA = `
+CREATE TABLE IF NOT EXISTS forward_jobs (
+  id              INTEGER PRIMARY KEY AUTOINCREMENT,  -- arrival order, never reused
+  sop_uid         TEXT NOT NULL,
+  study_uid       TEXT NOT NULL,
+  destination     TEXT NOT NULL,                      -- [RemoteAE] userName, else aetitle
+  route           TEXT,
+  state           TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending','in-flight','done','dead','held')),
+  attempts        INTEGER NOT NULL DEFAULT 0,         -- failed attempts so far
+  next_attempt_at INTEGER NOT NULL DEFAULT 0,         -- ms since the epoch
+  last_status     INTEGER,
+  last_error      TEXT,
+  created_at      INTEGER NOT NULL,
+  updated_at      INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS forward_jobs_sop_dest ON forward_jobs(sop_uid, destination);
+CREATE INDEX IF NOT EXISTS forward_jobs_dest_state ON forward_jobs(destination, state, id);
+CREATE INDEX IF NOT EXISTS forward_jobs_study ON forward_jobs(study_uid, destination, id);
+CREATE TABLE IF NOT EXISTS forward_destinations (
+  destination TEXT PRIMARY KEY,
+  down_until  INTEGER NOT NULL DEFAULT 0,             -- no attempt before this (ms since the epoch)
+  failures    INTEGER NOT NULL DEFAULT 0,             -- consecutive association/network failures
+  last_error  TEXT,
+  updated_at  INTEGER NOT NULL
+);
+`;
+
+export interface DueJob {
+  id: number;
+  sopUid: string;
+  studyUid: string;
+  attempts: number;
+  createdAt: number;
+  /** Null when the instance is no longer in the index. */
+  path: string | null;
+  sopClassUid: string | null;
+  transferSyntaxUid: string | null;
+  dataSetOffset: number | null;
+  size: number | null;
+}
+
+export interface JobRow {
+  id: number; sop_uid: string; study_uid: string; destination: string; route: string | null; state: JobState;
+  attempts: number; next_attempt_at: number; last_status: number | null; last_error: string | null; created_at: number; updated_at: number;
+}
+
+export interface DestinationState { destination: string; down_until: number; failures: number; last_error: string | null }
+
+/** Which jobs an operator command acts on (all given filters apply; none = every job). */
+export interface JobSelector { destination?: string; studyUid?: string; ids?: number[] }
+
+export type JobOutcome =
+  | { id: number; kind: 'done'; status: number }
+  | { id: number; kind: 'dead'; status: number | null; error: string }
+  | { id: number; kind: 'retry'; status: number | null; error: string; nextAttemptAt: number }
+  | { id: number; kind: 'unclaim' };
+
+const DUE = `SELECT j.id, j.sop_uid AS sopUid, j.study_uid AS studyUid, j.attempts, j.created_at AS createdAt,
+    i.path, i.sop_class_uid AS sopClassUid, i.transfer_syntax AS transferSyntaxUid, i.data_set_offset AS dataSetOffset, i.size
+  FROM forward_jobs j LEFT JOIN instances i ON i.sop_uid = j.sop_uid
+  WHERE j.destination = @dest AND j.state = 'pending' AND j.next_attempt_at <= @now
+    AND NOT EXISTS (SELECT 1 FROM forward_jobs e WHERE e.study_uid = j.study_uid AND e.destination = j.destination AND e.id < j.id
+      AND (e.state IN ('in-flight', 'held') OR (e.state = 'pending' AND e.next_attempt_at > @now)))
+  ORDER BY j.id LIMIT @limit`;
+
+export class QueueDb {
+  private readonly s: ReturnType<typeof prepare>;
+
+  constructor(readonly db: SqliteDb) {
+    db.exec(QUEUE_SCHEMA);
+    this.s = prepare(db);
+  }
+
+  /**
+   * Queues `sopUid` for `destination` (call inside the indexing transaction). A job still
+   * waiting keeps its place (it sends the current file); a finished, dead or in-flight one
+   * is replaced by a new job at the end of the queue. Returns true when a job was added.
+   */
+  enqueue(j: { sopUid: string; studyUid: string; destination: string; route: string; now: number }): boolean {
+    const existing = this.s.findJob.get(j.sopUid, j.destination) as { id: number; state: JobState } | undefined;
+    if (existing && (existing.state === 'pending' || existing.state === 'held')) return false;
+    if (existing) this.s.deleteJob.run(existing.id);
+    this.s.insert.run({ ...j, now: j.now });
+    return true;
+  }
+
+  /** Jobs to send now for one destination, in arrival order, keeping each study's order. */
+  due(destination: string, now: number, limit: number): DueJob[] {
+    return this.s.due.all({ dest: destination, now, limit }) as DueJob[];
+  }
+
+  markInFlight(ids: number[], now: number): void {
+    this.db.transaction(() => { for (const id of ids) this.s.inFlight.run(now, id); })();
+  }
+
+  /** Records outcomes in one transaction (one WAL sync for a burst). */
+  record(outcomes: JobOutcome[], now: number): void {
+    if (!outcomes.length) return;
+    this.db.transaction(() => {
+      for (const o of outcomes) {
+        if (o.kind === 'done') this.s.done.run(o.status, now, o.id);
+        else if (o.kind === 'dead') this.s.dead.run(o.status, o.error, now, o.id);
+        else if (o.kind === 'retry') this.s.retry.run(o.status, o.error, o.nextAttemptAt, now, o.id);
+        else this.s.unclaim.run(now, o.id);
+      }
+    })();
+  }
+
+  /** At start: whatever was in flight when the process stopped goes back to pending. */
+  resetInFlight(now: number): number {
+    return this.s.resetInFlight.run(now).changes;
+  }
+
+  /** Destinations that have jobs waiting (pending, in flight or held). */
+  activeDestinations(): string[] {
+    return (this.s.activeDests.all() as { destination: string }[]).map((r) => r.destination);
+  }
+
+  /** Distinct SOP class / syntax pairs waiting for a destination (for the proposal). */
+  waitingClasses(destination: string, limit = 64): Array<{ sopClassUid: string; transferSyntaxUid: string }> {
+    return this.s.waitingClasses.all(destination, limit) as Array<{ sopClassUid: string; transferSyntaxUid: string }>;
+  }
+
+  destination(name: string): DestinationState | undefined {
+    return this.s.getDest.get(name) as DestinationState | undefined;
+  }
+
+  setDestination(name: string, downUntil: number, failures: number, error: string | null, now: number): void {
+    this.s.upsertDest.run({ name, downUntil, failures, error, now });
+  }
+
+  /** Counts per destination and state. */
+  summary(): Array<{ destination: string; state: JobState; n: number; oldest: number; retrying: number }> {
+    return this.s.summary.all() as Array<{ destination: string; state: JobState; n: number; oldest: number; retrying: number }>;
+  }
+
+  destinations(): DestinationState[] {
+    return this.s.allDests.all() as DestinationState[];
+  }
+
+  jobs(sel: JobSelector, states: JobState[], limit: number): JobRow[] {
+    const { where, params } = selectorSql(sel);
+    const st = states.map((_, i) => `@st${i}`).join(',');
+    states.forEach((s, i) => { params[`st${i}`] = s; });
+    return this.db.prepare(`SELECT * FROM forward_jobs WHERE ${where} AND state IN (${st}) ORDER BY destination, id LIMIT ${Math.floor(limit)}`).all(params) as JobRow[];
+  }
+
+  /** dead/pending → pending now, attempts reset; the destination's back-off is cleared. */
+  retry(sel: JobSelector, now: number): number {
+    return this.act(sel, `UPDATE forward_jobs SET state = 'pending', attempts = 0, next_attempt_at = 0, updated_at = @now WHERE state IN ('dead', 'pending')`, now, true);
+  }
+
+  hold(sel: JobSelector, now: number): number {
+    return this.act(sel, `UPDATE forward_jobs SET state = 'held', updated_at = @now WHERE state = 'pending'`, now, false);
+  }
+
+  release(sel: JobSelector, now: number): number {
+    return this.act(sel, `UPDATE forward_jobs SET state = 'pending', next_attempt_at = 0, updated_at = @now WHERE state = 'held'`, now, true);
+  }
+
+  /** Deletes waiting, held and dead jobs (never one in flight, never a delivered record). */
+  drop(sel: JobSelector, now: number): number {
+    return this.act(sel, `DELETE FROM forward_jobs WHERE state IN ('pending', 'held', 'dead')`, now, false);
+  }
+
+  private act(sel: JobSelector, sql: string, now: number, clearBackoff: boolean): number {
+    const { where, params } = selectorSql(sel);
+    return this.db.transaction(() => {
+      const dests = this.db.prepare(`SELECT DISTINCT destination FROM forward_jobs WHERE ${where}`).all(params) as { destination: string }[];
+      const n = this.db.prepare(`${sql} AND ${where}`).run({ ...params, now }).changes;
+      if (clearBackoff) for (const d of dests) this.db.prepare('UPDATE forward_destinations SET down_until = 0, updated_at = ? WHERE destination = ?').run(now, d.destination);
+      return n;
+    })();
+  }
+}
+
+function selectorSql(sel: JobSelector): { where: string; params: Record<string, unknown> } {
+  const parts: string[] = ['1 = 1'];
+  const params: Record<string, unknown> = {};
+  if (sel.destination !== undefined) { parts.push('destination = @selDest'); params.selDest = sel.destination; }
+  if (sel.studyUid !== undefined) { parts.push('study_uid = @selStudy'); params.selStudy = sel.studyUid; }
+  if (sel.ids !== undefined) {
+    const ids = sel.ids.map((n) => Math.floor(Number(n))).filter((n) => Number.isFinite(n));
+    parts.push(`id IN (${ids.length ? ids.join(',') : 'NULL'})`);
+  }
+  return { where: parts.join(' AND '), params };
+}
+
+function prepare(db: SqliteDb) {
+  return {
+    findJob: db.prepare('SELECT id, state FROM forward_jobs WHERE sop_uid = ? AND destination = ?'),
+    deleteJob: db.prepare('DELETE FROM forward_jobs WHERE id = ?'),
+    insert: db.prepare(`INSERT INTO forward_jobs (sop_uid, study_uid, destination, route, state, next_attempt_at, created_at, updated_at)
+      VALUES (@sopUid, @studyUid, @destination, @route, 'pending', @now, @now, @now)`),
+    due: db.prepare(DUE),
+    inFlight: db.prepare(`UPDATE forward_jobs SET state = 'in-flight', updated_at = ? WHERE id = ? AND state = 'pending'`),
+    done: db.prepare(`UPDATE forward_jobs SET state = 'done', last_status = ?, last_error = NULL, updated_at = ? WHERE id = ? AND state = 'in-flight'`),
+    dead: db.prepare(`UPDATE forward_jobs SET state = 'dead', attempts = attempts + 1, last_status = ?, last_error = ?, updated_at = ? WHERE id = ? AND state = 'in-flight'`),
+    retry: db.prepare(`UPDATE forward_jobs SET state = 'pending', attempts = attempts + 1, last_status = ?, last_error = ?, next_attempt_at = ?, updated_at = ? WHERE id = ? AND state = 'in-flight'`),
+    unclaim: db.prepare(`UPDATE forward_jobs SET state = 'pending', updated_at = ? WHERE id = ? AND state = 'in-flight'`),
+    resetInFlight: db.prepare(`UPDATE forward_jobs SET state = 'pending', updated_at = ? WHERE state = 'in-flight'`),
+    activeDests: db.prepare(`SELECT DISTINCT destination FROM forward_jobs WHERE state IN ('pending', 'in-flight', 'held')`),
+    waitingClasses: db.prepare(`SELECT DISTINCT i.sop_class_uid AS sopClassUid, i.transfer_syntax AS transferSyntaxUid
+      FROM forward_jobs j JOIN instances i ON i.sop_uid = j.sop_uid
+      WHERE j.destination = ? AND j.state IN ('pending', 'in-flight') LIMIT ?`),
+    getDest: db.prepare('SELECT destination, down_until, failures, last_error FROM forward_destinations WHERE destination = ?'),
+    allDests: db.prepare('SELECT destination, down_until, failures, last_error FROM forward_destinations ORDER BY destination'),
+    upsertDest: db.prepare(`INSERT INTO forward_destinations (destination, down_until, failures, last_error, updated_at)
+      VALUES (@name, @downUntil, @failures, @error, @now)
+      ON CONFLICT(destination) DO UPDATE SET down_until = excluded.down_until, failures = excluded.failures,
+        last_error = excluded.last_error, updated_at = excluded.updated_at`),
+    summary: db.prepare(`SELECT destination, state, COUNT(*) AS n, MIN(created_at) AS oldest,
+      SUM(CASE WHEN attempts > 0 THEN 1 ELSE 0 END) AS retrying FROM forward_jobs GROUP BY destination, state ORDER BY destination, state`),
+  };
+}

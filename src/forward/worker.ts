@@ -1,0 +1,254 @@
+/**
+ * One worker per destination, so a PACS that is down or slow never holds up another.
+ * It takes due jobs in arrival order, sends them over one association kept open for the
+ * burst (released after `idleRelease` without work), and records each outcome:
+ * delivered, retry later (per-job back-off), dead letter, or — on a network failure or
+ * A7xx — the whole destination backs off (forward_destinations.down_until).
+ */
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Config, RemoteAe } from '../config/types';
+import type { DimseChannel } from '../dimse/channel';
+import { openChannel } from '../services/scu';
+import { pickContext, sendInstance, storageContexts, type SendableInstance } from '../services/store-scu';
+import { errorMessage } from '../util/errors';
+import type { Logger } from '../util/log';
+import type { RetrySettings } from './config';
+import { backoffMs, isOutOfResources, limitReached, verdictOf } from './policy';
+import type { DueJob, JobOutcome, QueueDb } from './queue-db';
+
+export interface WorkerOptions {
+  destination: string;
+  remote: () => RemoteAe | undefined;
+  queue: QueueDb;
+  config: () => Config;
+  retry: () => RetrySettings;
+  /** Store root: job paths are relative to it. */
+  root: string;
+  log: Logger;
+  /** Called after outcomes were recorded (retention listens). */
+  onRecorded?: (delivered: number) => void;
+  /** Poll interval for changes made by `dicom-edge queue` from another process. */
+  pollMs?: number;
+  now?: () => number;
+  random?: () => number;
+}
+
+const BATCH = 32;
+const FLUSH_EVERY = 16;
+
+/** Raised for failures that concern the destination, not one instance. */
+class DestinationDown extends Error {
+  constructor(message: string, readonly status: number | null = null) { super(message); }
+}
+
+export class DestinationWorker {
+  readonly destination: string;
+  private channel?: DimseChannel;
+  private proposed = new Set<string>();
+  private lastUse = 0;
+  private stopped = false;
+  private loop?: Promise<void>;
+  private wakeUp?: () => void;
+  private woken = false;
+  private readonly now: () => number;
+
+  constructor(private readonly o: WorkerOptions) {
+    this.destination = o.destination;
+    this.now = o.now ?? Date.now;
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  /** New work (enqueue, operator command): look at the queue now. */
+  wake(): void {
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        if (!(await this.step())) await this.idle();
+      } catch (e) {
+        this.o.log.error(`forward ${this.destination}: ${errorMessage(e)}`);
+        await this.idle();
+      }
+    }
+    await this.closeChannel();
+  }
+
+  /** Sends one batch; false when there was nothing to do. */
+  private async step(): Promise<boolean> {
+    this.woken = false;
+    const q = this.o.queue;
+    const dest = q.destination(this.destination);
+    if (dest && dest.down_until > this.now()) return false;
+    const jobs = q.due(this.destination, this.now(), BATCH);
+    if (!jobs.length) return false;
+    q.markInFlight(jobs.map((j) => j.id), this.now());
+    const outcomes: JobOutcome[] = [];
+    const blocked = new Set<string>();
+    let delivered = 0;
+    const flush = (): void => {
+      q.record(outcomes.splice(0), this.now());
+      if (delivered) this.o.onRecorded?.(delivered);
+      delivered = 0;
+    };
+    try {
+      for (const [i, job] of jobs.entries()) {
+        if (this.stopped || blocked.has(job.studyUid)) {
+          outcomes.push({ id: job.id, kind: 'unclaim' });
+          continue;
+        }
+        let out: JobOutcome;
+        try {
+          out = await this.sendOne(job);
+        } catch (e) {
+          if (!(e instanceof DestinationDown)) throw e;
+          outcomes.push(this.failure(job, e.status, e.message, true));
+          for (const rest of jobs.slice(i + 1)) outcomes.push({ id: rest.id, kind: 'unclaim' });
+          this.destinationDown(e.message);
+          break;
+        }
+        if (out.kind === 'done') delivered++;
+        if (out.kind === 'retry') blocked.add(job.studyUid); // later instances of the study wait for it
+        outcomes.push(out);
+        if (outcomes.length >= FLUSH_EVERY) flush();
+      }
+    } finally {
+      flush();
+    }
+    const d = q.destination(this.destination);
+    if (d && d.failures > 0 && d.down_until <= this.now()) q.setDestination(this.destination, 0, 0, null, this.now());
+    return true;
+  }
+
+  /** A failed attempt: dead letter past the limits, else retry (a destination-level failure leaves the wait to the destination's back-off, so this job stays first). */
+  private failure(job: DueJob, status: number | null, error: string, destinationLevel = false): JobOutcome {
+    const r = this.o.retry();
+    const attempts = job.attempts + 1;
+    if (limitReached(attempts, job.createdAt, this.now(), r.maxAttempts, r.maxAgeMs)) {
+      const why = r.maxAttempts > 0 && attempts >= r.maxAttempts ? `${attempts} attempts` : 'maximum age';
+      this.o.log.warn(`forward ${this.destination}: ${job.sopUid} is a dead letter after ${why}: ${error}`);
+      return { id: job.id, kind: 'dead', status, error: `gave up after ${why}: ${error}` };
+    }
+    const next = destinationLevel ? 0 : this.now() + backoffMs(attempts, r.baseMs, r.capMs, this.o.random);
+    return { id: job.id, kind: 'retry', status, error, nextAttemptAt: next };
+  }
+
+  private destinationDown(error: string): void {
+    const q = this.o.queue;
+    const failures = (q.destination(this.destination)?.failures ?? 0) + 1;
+    const r = this.o.retry();
+    const wait = backoffMs(failures, r.baseMs, r.capMs, this.o.random);
+    q.setDestination(this.destination, this.now() + wait, failures, error, this.now());
+    this.o.log.warn(`forward ${this.destination}: ${error}; next attempt in ${(wait / 1000).toFixed(1)} s (failure ${failures})`);
+    void this.closeChannel(true);
+  }
+
+  private async sendOne(job: DueJob): Promise<JobOutcome> {
+    if (job.path === null || job.sopClassUid === null) return { id: job.id, kind: 'dead', status: null, error: 'instance no longer in the store' };
+    const abs = join(this.o.root, job.path);
+    const st = await stat(abs).catch(() => null);
+    if (!st) return { id: job.id, kind: 'dead', status: null, error: `stored file missing: ${abs}` };
+    const inst: SendableInstance = {
+      path: abs, sopClassUid: job.sopClassUid, sopInstanceUid: job.sopUid, transferSyntaxUid: job.transferSyntaxUid!,
+      datasetOffset: job.dataSetOffset!, size: st.size - job.dataSetOffset!,
+    };
+    let channel = await this.channelFor(inst);
+    if (!pickContext(channel, inst)) {
+      if (this.proposed.has(inst.sopClassUid)) {
+        // storageContexts() proposed the class in its own syntax and in every allowed one: all refused.
+        return { id: job.id, kind: 'dead', status: 0x0122, error: `${this.destination} refused every presentation context for ${inst.sopClassUid}` };
+      }
+      await this.closeChannel();
+      channel = await this.channelFor(inst);
+      if (!pickContext(channel, inst)) return { id: job.id, kind: 'dead', status: 0x0122, error: `${this.destination} refused every presentation context for ${inst.sopClassUid}` };
+    }
+    let res;
+    try {
+      res = await sendInstance(channel, inst);
+    } catch (e) {
+      throw new DestinationDown(`sending ${inst.sopInstanceUid}: ${errorMessage(e)}`);
+    } finally {
+      this.lastUse = this.now();
+    }
+    const verdict = verdictOf(res.status);
+    const hex = `0x${res.status.toString(16).padStart(4, '0')}`;
+    if (verdict === 'delivered') return { id: job.id, kind: 'done', status: res.status };
+    if (isOutOfResources(res.status)) throw new DestinationDown(`status ${hex} (out of resources)${res.error ? `: ${res.error}` : ''}`, res.status);
+    const error = `status ${hex}${res.error ? `: ${res.error}` : ''}`;
+    if (verdict === 'dead') {
+      this.o.log.warn(`forward ${this.destination}: ${inst.sopInstanceUid} is a dead letter: ${error}`);
+      return { id: job.id, kind: 'dead', status: res.status, error };
+    }
+    return this.failure(job, res.status, error);
+  }
+
+  /** The open association if it proposed this class, else a new one for every waiting class. */
+  private async channelFor(inst: SendableInstance): Promise<DimseChannel> {
+    if (this.channel && this.proposed.has(inst.sopClassUid)) return this.channel;
+    await this.closeChannel();
+    const remote = this.o.remote();
+    if (!remote) throw new DestinationDown(`no [RemoteAE] named ${this.destination} in the configuration`);
+    const config = this.o.config();
+    const waiting = this.o.queue.waitingClasses(this.destination).map((w, i) => ({
+      path: '', sopInstanceUid: String(i), datasetOffset: 0, size: 0, ...w,
+    }));
+    const wanted = [inst, ...waiting];
+    const allowed = remote.transferSyntaxes.length ? remote.transferSyntaxes : config.transferSyntaxes;
+    const contexts = storageContexts(wanted, () => allowed);
+    let channel: DimseChannel;
+    try {
+      channel = await openChannel({ config, peer: { aeTitle: remote.aeTitle, host: remote.ip, port: remote.port, remote }, contexts, log: this.o.log });
+    } catch (e) {
+      throw new DestinationDown(`association with ${remote.aeTitle}@${remote.ip}:${remote.port}: ${errorMessage(e)}`);
+    }
+    this.channel = channel;
+    this.proposed = new Set(contexts.map((c) => c.abstractSyntax));
+    this.lastUse = this.now();
+    channel.assoc.once('close', () => {
+      if (this.channel === channel) this.channel = undefined;
+    });
+    return channel;
+  }
+
+  private async closeChannel(abort = false): Promise<void> {
+    const ch = this.channel;
+    this.channel = undefined;
+    if (!ch) return;
+    try {
+      if (abort) ch.assoc.abort('forwarding failed');
+      else await ch.assoc.release();
+    } catch (e) {
+      this.o.log.debug(`forward ${this.destination}: release: ${errorMessage(e)}`);
+    }
+  }
+
+  /** Waits for a wake-up, the poll interval, the end of a back-off, or the idle release. */
+  private async idle(): Promise<void> {
+    if (this.stopped || this.woken) return;
+    const now = this.now();
+    const idleLeft = this.o.retry().idleReleaseMs - (now - this.lastUse);
+    if (this.channel && idleLeft <= 0) await this.closeChannel();
+    let wait = this.o.pollMs ?? 1000;
+    if (this.channel) wait = Math.min(wait, Math.max(10, idleLeft));
+    const down = this.o.queue.destination(this.destination)?.down_until ?? 0;
+    if (down > now) wait = Math.min(wait, down - now);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, wait);
+      function done(): void { clearTimeout(timer); resolve(); }
+      this.wakeUp = done;
+    });
+    this.wakeUp = undefined;
+  }
+}
