@@ -85,8 +85,9 @@ trSyn = explicitLittle, implicitLittle, explicitBig
 ; basicGrayPrint, basicColorPrint (usmf, nm, us include the retired class).
 ; Ours: dx, dxProc, mg, mgProc, xa, xrf, xaBiplane, pet, petCurve, worklist, and storage
 ; (every storage class above).
-; C-GET sends the images back on the same association: use scuscp for storage classes
-; that peers may retrieve with C-GET.
+; C-GET sends the images back on the same association, with us as the Storage SCU:
+; storage classes are scuscp below so that a C-GET requester's storage contexts (proposed
+; with SCP/SCU role selection) are accepted. Write scp instead to refuse C-GET for a class.
 `;
 
 const TAIL = `; accept = AE_TITLE, IP_ADDRESS lets that AE connect from that address (checked when
@@ -116,8 +117,12 @@ duplicates = overwrite
 
 /** The INI text of the embedded default. */
 export function defaultIniText(): string {
-  const scp = ['echo', ...STORAGE_ABBREVIATIONS, ...QR_ABBREVIATIONS, 'worklist'].map((a) => `scp = ${a}\n`);
-  return HEAD + scp.join('') + TAIL;
+  const lines = [
+    'scp = echo',
+    ...STORAGE_ABBREVIATIONS.map((a) => `scuscp = ${a}`),
+    ...[...QR_ABBREVIATIONS, 'worklist'].map((a) => `scp = ${a}`),
+  ];
+  return HEAD + lines.map((l) => `${l}\n`).join('') + TAIL;
 }
 
 /**

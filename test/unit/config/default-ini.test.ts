@@ -19,7 +19,11 @@ test('the default INI parses without problems and accepts echo, CT and the rest 
   assert.equal(c.options.verifyRemoteAe, false);
   assert.equal(c.options.verifyIPAddr, false);
   assert.equal(r.warnings.length, 2, 'the two verify warnings');
-  const scp = new Set(c.server.contexts.filter((s) => s.role === 'scp').flatMap((s) => s.sopClassUids));
+  const scp = new Set(c.server.contexts.filter((s) => s.role !== 'scu').flatMap((s) => s.sopClassUids));
+  // C-GET out of the box: storage classes also accept the SCU role (role selection).
+  const scuscp = new Set(c.server.contexts.filter((s) => s.role === 'scuscp').flatMap((s) => s.sopClassUids));
+  assert.deepEqual([...STATEMENT_STORAGE_UIDS].filter((u) => !scuscp.has(u)), []);
+  assert.equal(scuscp.has('1.2.840.10008.5.1.4.1.2.2.1'), false, 'Q/R classes stay scp');
   for (const uid of ['1.2.840.10008.1.1', ...STATEMENT_STORAGE_UIDS, '1.2.840.10008.5.1.4.1.2.1.1', '1.2.840.10008.5.1.4.1.2.3.3', '1.2.840.10008.5.1.4.31']) {
     assert.ok(scp.has(uid), uid);
   }
