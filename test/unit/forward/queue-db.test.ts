@@ -1,0 +1,100 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { IndexDb } from '../../../src/store/index-db';
+import { QueueDb } from '../../../src/forward/queue-db';
+import { row } from './row';
+
+function setup(): { index: IndexDb; q: QueueDb; add: (study: string, dest?: string) => string } {
+  const index = IndexDb.open(':memory:');
+  const q = new QueueDb(index.db);
+  const add = (study: string, dest = 'PACS'): string => {
+    const r = row({ studyInstanceUid: study, seriesInstanceUid: `${study}.1` });
+    index.transaction(() => {
+      index.upsertInstance(r);
+      q.enqueue({ sopUid: r.sopInstanceUid, studyUid: study, destination: dest, route: 'r', now: 1000 });
+    });
+    return r.sopInstanceUid;
+  };
+  return { index, q, add };
+}
+
+const sops = (q: QueueDb, dest: string, now = 2000) => q.due(dest, now, 100).map((j) => j.sopUid);
+
+test('jobs come out per destination in arrival order, with the instance file facts', () => {
+  const { q, add } = setup();
+  const a = add('S1');
+  const b = add('S2');
+  const c = add('S1');
+  add('S1', 'ARCHIVE');
+  assert.deepEqual(sops(q, 'PACS'), [a, b, c]);
+  const j = q.due('PACS', 2000, 1)[0];
+  assert.equal(j.sopClassUid, '1.2.840.10008.5.1.4.1.1.2');
+  assert.equal(j.dataSetOffset, 200);
+  assert.match(j.path!, /^instances\//);
+  assert.equal(sops(q, 'ARCHIVE').length, 1);
+  assert.deepEqual(q.activeDestinations().sort(), ['ARCHIVE', 'PACS']);
+});
+
+test('a job waiting for its retry holds back the later instances of its study, not other studies', () => {
+  const { q, add } = setup();
+  const a = add('S1');
+  const b = add('S2');
+  const c = add('S1');
+  const [ja] = q.due('PACS', 2000, 1);
+  q.markInFlight([ja.id], 2000);
+  assert.deepEqual(sops(q, 'PACS'), [b], 'in flight: its study waits');
+  q.record([{ id: ja.id, kind: 'retry', status: 0x0110, error: 'x', nextAttemptAt: 5000 }], 2000);
+  assert.deepEqual(sops(q, 'PACS'), [b], 'retry not due yet: c (same study) waits');
+  assert.deepEqual(sops(q, 'PACS', 5000), [a, b, c], 'once due, the study goes on in order');
+  const row0 = q.jobs({ ids: [ja.id] }, ['pending'], 10)[0];
+  assert.equal(row0.attempts, 1);
+  assert.equal(row0.last_status, 0x0110);
+});
+
+test('outcomes: done, dead and unclaim; only in-flight jobs change; a crash leaves in-flight → pending', () => {
+  const { q, add } = setup();
+  add('S1'); add('S1'); add('S1');
+  const jobs = q.due('PACS', 2000, 10);
+  q.markInFlight(jobs.map((j) => j.id), 2000);
+  q.record([
+    { id: jobs[0].id, kind: 'done', status: 0xb000 },
+    { id: jobs[1].id, kind: 'dead', status: 0xa900, error: 'mismatch' },
+  ], 3000);
+  q.record([{ id: jobs[0].id, kind: 'dead', status: 1, error: 'late' }], 3000);
+  const states = Object.fromEntries(q.jobs({}, ['done', 'dead', 'in-flight'], 10).map((j) => [j.id, j.state]));
+  assert.deepEqual(states, { [jobs[0].id]: 'done', [jobs[1].id]: 'dead', [jobs[2].id]: 'in-flight' });
+  assert.equal(q.resetInFlight(4000), 1);
+  assert.deepEqual(q.due('PACS', 5000, 10).map((j) => j.id), [jobs[2].id]);
+});
+
+test('enqueue again: a waiting job keeps its place; a delivered one is queued anew at the end', () => {
+  const { q, index, add } = setup();
+  const a = add('S1');
+  const b = add('S2');
+  const again = (sop: string) => index.transaction(() => q.enqueue({ sopUid: sop, studyUid: 'S1', destination: 'PACS', route: 'r', now: 1500 }));
+  assert.equal(again(a), false);
+  assert.deepEqual(sops(q, 'PACS'), [a, b]);
+  const [ja] = q.due('PACS', 2000, 1);
+  q.markInFlight([ja.id], 2000);
+  q.record([{ id: ja.id, kind: 'done', status: 0 }], 2000);
+  assert.equal(again(a), true);
+  assert.deepEqual(sops(q, 'PACS'), [b, a]);
+});
+
+test('operator actions by destination, study and id; retry clears the back-off', () => {
+  const { q, add } = setup();
+  add('S1'); add('S2'); add('S1', 'ARCHIVE');
+  assert.equal(q.hold({ destination: 'PACS' }, 2000), 2);
+  assert.deepEqual(sops(q, 'PACS'), []);
+  assert.equal(q.release({ studyUid: 'S2' }, 2000), 1);
+  assert.equal(sops(q, 'PACS').length, 1);
+  const [j] = q.due('ARCHIVE', 2000, 1);
+  q.markInFlight([j.id], 2000);
+  q.record([{ id: j.id, kind: 'dead', status: 0xc000, error: 'x' }], 2000);
+  q.setDestination('ARCHIVE', 99_999, 4, 'refused', 2000);
+  assert.equal(q.retry({ ids: [j.id] }, 3000), 1);
+  assert.equal(q.destination('ARCHIVE')!.down_until, 0);
+  assert.equal(q.jobs({ ids: [j.id] }, ['pending'], 1)[0].attempts, 0);
+  assert.equal(q.drop({ destination: 'PACS', studyUid: 'S1' }, 3000), 1);
+  assert.equal(q.jobs({}, ['pending', 'held', 'dead'], 10).length, 2);
+});
