@@ -1,0 +1,108 @@
+/**
+ * Pieces both the agent and the offline backend use: validating and writing the INI,
+ * restoring its backup, C-ECHO to a configured remote, the tuning report, disk space.
+ */
+import { readFileSync, statfsSync } from 'node:fs';
+import type { Config } from '../config/types';
+import { parseConfig, readKernelBufferLimits, type LoadedConfig } from '../config/load';
+import { ConfigError, EdgeError } from '../util/errors';
+import type { Logger } from '../util/log';
+import { writeFileAtomicWithBackup } from '../tune/apply';
+import { detectHardware } from '../tune/detect';
+import { deriveTuning } from '../tune/derive';
+import { formatReport } from '../tune/report';
+import { findRemote, openChannel } from '../services/scu';
+import { echo } from '../services/echo';
+import { VERIFICATION_SOP_CLASS } from '../dicom/uids';
+import type { DiskInfo } from './backend';
+import './config-section';
+
+/** The same parse as `config check`; throws ConfigError with every problem. */
+export function validateConfigText(text: string, path: string): { config: LoadedConfig; warnings: string[] } {
+  const r = parseConfig(text, path, { kernelLimits: readKernelBufferLimits() });
+  if (!r.config) throw new ConfigError(r.problems);
+  return { config: r.config, warnings: r.warnings };
+}
+
+function readText(path: string, what = 'configuration'): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'CONSOLE_NO_FILE' : 'CONSOLE_READ';
+    throw new EdgeError(code, `cannot read the ${what} ${path}: ${(e as Error).message}`);
+  }
+}
+
+export function readConfigFile(path: string): string {
+  return readText(path);
+}
+
+/** Validate, refuse when FILE changed since `base` was read, write atomically with FILE.bak. */
+export function writeConfigFile(path: string, text: string, base: string): { backup: string; warnings: string[]; config: LoadedConfig } {
+  const v = validateConfigText(text, path);
+  if (readText(path) !== base) {
+    throw new EdgeError('CONSOLE_CONFLICT', `${path} changed on disk since these edits started: type "revert" and make them again`);
+  }
+  const { backup } = writeFileAtomicWithBackup(path, text);
+  return { backup, ...v };
+}
+
+/** FILE.bak back into FILE (validated first); the replaced text becomes the new FILE.bak. */
+export function restoreConfigBackup(path: string): { backup: string; warnings: string[]; config: LoadedConfig } {
+  const text = readText(`${path}.bak`, 'backup');
+  const v = validateConfigText(text, path);
+  const { backup } = writeFileAtomicWithBackup(path, text);
+  return { backup, ...v };
+}
+
+/** C-ECHO to a configured [RemoteAE] (by userName or aetitle), one association, released. */
+export async function echoRemote(config: Config, name: string, log: Logger): Promise<string> {
+  const remote = findRemote(config, name);
+  if (!remote) {
+    const known = config.remotes.map((r) => r.userName ?? r.aeTitle).join(', ') || 'none';
+    throw new EdgeError('CONSOLE_UNKNOWN_REMOTE', `no remote "${name}" (known: ${known})`);
+  }
+  const channel = await openChannel({
+    config, log, peer: { aeTitle: remote.aeTitle, host: remote.ip, port: remote.port, remote },
+    contexts: [{ abstractSyntax: VERIFICATION_SOP_CLASS, transferSyntaxes: remote.transferSyntaxes.length ? remote.transferSyntaxes : config.transferSyntaxes, role: 'scu' }],
+  });
+  try {
+    const status = await echo(channel);
+    const hex = status.toString(16).padStart(4, '0');
+    return `C-ECHO ${remote.aeTitle}@${remote.ip}:${remote.port}: status 0x${hex}${status === 0 ? ' (Success)' : ' (failed)'}`;
+  } finally {
+    await channel.assoc.release().catch(() => undefined);
+  }
+}
+
+/** What `dicom-edge tune` prints, for this configuration. */
+export async function tuneReport(config: Config): Promise<string> {
+  const hardware = await detectHardware();
+  return formatReport({ hardware, tuning: deriveTuning(hardware), config });
+}
+
+export function diskInfo(path: string): DiskInfo | null {
+  try {
+    const s = statfsSync(path);
+    return { path, freeBytes: s.bavail * s.bsize, totalBytes: s.blocks * s.bsize };
+  } catch {
+    return null;
+  }
+}
+
+/** Options that agent.reload() cannot change under a running server (they need a restart). */
+export function restartNeeded(before: Config, after: Config): string[] {
+  const pairs: [string, unknown, unknown][] = [
+    ['Network.port', before.network.port, after.network.port],
+    ['Network.bind', before.network.bind, after.network.bind],
+    ['Storage.path', before.storage.path, after.storage.path],
+    ['Storage.duplicates', before.storage.duplicates, after.storage.duplicates],
+    ['Local AE.implementationClassUid', before.localAe.implementationClassUid, after.localAe.implementationClassUid],
+    ['Options.debug', before.options.debug, after.options.debug],
+    ['Options.debugFile', before.options.debugFile, after.options.debugFile],
+    ['Options.pduDump', before.options.pduDump, after.options.pduDump],
+    ['Options.dimseDump', before.options.dimseDump, after.options.dimseDump],
+    ['Options.dumpDir', before.options.dumpDir, after.options.dumpDir],
+  ];
+  return pairs.filter(([, a, b]) => a !== b).map(([k, a, b]) => `${k} (${String(a)} -> ${String(b)})`);
+}
