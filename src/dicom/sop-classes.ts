@@ -8,6 +8,7 @@
  *
  * A later table of all standard storage classes plugs in with registerSopClasses().
  */
+import { STORAGE_SOP_CLASSES } from './storage-classes.generated';
 import { MODALITY_WORKLIST_FIND, VERIFICATION_SOP_CLASS } from './uids';
 
 export type SopCategory = 'verification' | 'storage' | 'qr-find' | 'qr-move' | 'qr-get' | 'worklist' | 'print';
@@ -91,6 +92,8 @@ export function registerSopClasses(list: readonly SopClassInfo[]): void {
   }
 }
 registerSopClasses(STATEMENT_CLASSES);
+// Every other standard storage class (PS3.4 B.5), so names resolve and `allStorage` works.
+registerSopClasses(STORAGE_SOP_CLASSES.map((c) => ({ uid: c.uid, name: c.name, category: 'storage' as const, retired: c.retired })));
 
 /** Every storage class of the conformance statement, current and retired, in table order. */
 export const STATEMENT_STORAGE_UIDS: readonly string[] = STATEMENT_CLASSES.filter((c) => c.category === 'storage').map((c) => c.uid);
@@ -103,13 +106,15 @@ export const STATEMENT_STORAGE_UIDS: readonly string[] = STATEMENT_CLASSES.filte
 export function expandAbbreviation(word: string): string[] | undefined {
   const key = word.trim().toLowerCase();
   if (key === 'storage') return [...STATEMENT_STORAGE_UIDS];
+  // (ours) every standard storage class of PS3.4 B.5, current and retired.
+  if (key === 'allstorage') return STORAGE_SOP_CLASSES.map((c) => c.uid);
   const group = byAbbreviation.get(key);
   return group ? [...group.uids] : undefined;
 }
 
 /** The abbreviations in their documented spelling, plus `storage`. */
 export function abbreviationList(): string[] {
-  return [...[...byAbbreviation.values()].map((g) => g.spelling), 'storage'];
+  return [...[...byAbbreviation.values()].map((g) => g.spelling), 'storage', 'allStorage'];
 }
 
 export function sopClassInfo(uid: string): SopClassInfo | undefined {

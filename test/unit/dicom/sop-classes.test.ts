@@ -69,3 +69,14 @@ test('transfer syntax names and properties', () => {
     [[false, true], [true, true], [true, false]],
   );
 });
+
+test('allStorage expands to every standard storage class; their names resolve', () => {
+  const all = expandAbbreviation('allStorage')!;
+  assert.ok(all.length > 150, `only ${all.length}`);
+  assert.ok(all.includes('1.2.840.10008.5.1.4.1.1.2'), 'CT is included');
+  // Enhanced CT Image Storage is not in the statement but is a standard class.
+  assert.ok(all.includes('1.2.840.10008.5.1.4.1.1.2.1'));
+  assert.equal(sopClassName('1.2.840.10008.5.1.4.1.1.2.1'), 'Enhanced CT Image Storage');
+  assert.equal(isStorageClass('1.2.840.10008.5.1.4.1.1.2.1'), true);
+  assert.equal(expandAbbreviation('storage')!.includes('1.2.840.10008.5.1.4.1.1.2.1'), false);
+});
