@@ -43,6 +43,8 @@ export interface ConsoleSettings {
   device: string | null | undefined;
   baud: number;
   password?: string;
+  /** The INI has a [Console] section (else a board profile's baud applies). */
+  present: boolean;
 }
 
 export function consoleSettings(config: Config): ConsoleSettings {
@@ -53,5 +55,6 @@ export function consoleSettings(config: Config): ConsoleSettings {
     device: device !== undefined && /^(off|none|no)$/i.test(device) ? null : device,
     baud: typeof v.baud === 'number' ? v.baud : 115200,
     password,
+    present: 'sections' in config && (config as LoadedConfig).sections.Console !== undefined,
   };
 }

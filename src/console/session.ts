@@ -103,6 +103,10 @@ export class ConsoleSession {
 
   private async login(ev: LineEvent): Promise<void> {
     const expected = this.o.password?.();
+    if (expected && (ev.type !== 'line' || ev.text === '')) {
+      this.o.write(PASSWORD_PROMPT); // Enter on an empty line: a technician just plugged in
+      return;
+    }
     const given = ev.type === 'line' ? ev.text : '';
     if (!expected || timingSafeEqual(digest(given), digest(expected))) {
       this.editor?.setSecret(false);
