@@ -4,6 +4,7 @@
  */
 import { printError } from './context';
 import { packageVersion as version } from '../config/version';
+import '../console/config-section'; // registers [Console] before any configuration is parsed
 
 interface Command { usage: string; run(argv: string[]): Promise<number> }
 
@@ -17,6 +18,7 @@ const COMMANDS: Record<string, () => Command> = {
   config: () => require('./commands/config'),
   pdudump: () => require('./commands/pdudump'),
   tune: () => require('./commands/tune'),
+  console: () => require('./commands/console'),
 };
 
 function help(): string {

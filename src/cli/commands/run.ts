@@ -11,6 +11,7 @@ import { loadAgentConfig } from '../context';
 import { autoTune, tuningLogLine } from '../../tune/apply';
 import type { Config } from '../../config/types';
 import type { Logger } from '../../util/log';
+import { startConsoleServices } from '../../console/appliance';
 
 /** Options written as `auto` (or left out) take values derived from the detected hardware. */
 async function tuned(config: Config, log: Logger): Promise<Config> {
@@ -31,29 +32,30 @@ export async function run(argv: string[]): Promise<number> {
   const { config: loaded, path } = loadAgentConfig(str(a, 'config'));
   const log = createLogger({ debug: loaded.options.debug, file: loaded.options.debugFile }, 'agent');
   log.info(`dicom-edge ${loaded.localAe.implementationVersionName} starting with ${path}`);
-  const config = await tuned(loaded, log);
-  const agent = new Agent({ config, log });
-  await agent.start();
+  let current = await tuned(loaded, log);
+  const agent = new Agent({ config: current, log });
+  const addr = await agent.start();
+  /** SIGHUP and the console's `apply`: open associations keep running. Throws ConfigError. */
+  const reload = async (): Promise<void> => {
+    current = await tuned(loadConfig(path), log);
+    agent.reload(current);
+  };
+  const consoles = await startConsoleServices({ agent, configPath: path, config: () => current, reload, log, listening: `${addr.address}:${addr.port}` });
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (sig: string): void => {
       if (stopping) return;
       stopping = true;
       log.info(`${sig}: stopping`);
-      agent.stop().then(() => resolve(0), (e) => { log.error(errorMessage(e)); resolve(1); });
+      consoles.close().catch(() => undefined).then(() => agent.stop()).then(() => resolve(0), (e) => { log.error(errorMessage(e)); resolve(1); });
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGHUP', () => {
-      let next: Config;
-      try {
-        next = loadConfig(path);
-      } catch (e) {
+      reload().catch((e) => {
         const lines = e instanceof ConfigError ? e.problems : [errorMessage(e)];
         log.error(`reload refused, keeping the running configuration:\n${lines.join('\n')}`);
-        return;
-      }
-      void tuned(next, log).then((c) => agent.reload(c));
+      });
     });
   });
 }
