@@ -26,7 +26,7 @@ export interface AgentBackendOptions {
   listening?: string;
   /** The serial console's state line, when there is one. */
   serial?: () => string | null;
-  /** The forwarding queue; default: the agent's `forwarder`/`queue` when it has one. */
+  /** The forwarding queue; default: the agent's forwarder queue when it has one. */
   queue?: () => QueueSource | undefined;
 }
 
@@ -97,9 +97,9 @@ export class AgentBackend implements ConsoleBackend {
 
   private queueSource(): QueueSource | undefined {
     if (this.o.queue) return this.o.queue();
-    const a = this.o.agent as unknown as Record<string, unknown>;
-    for (const key of ['forwarder', 'queue']) {
-      const q = a[key] as Partial<QueueSource> | undefined;
+    // The forwarder (src/forward) keeps its QueueDb at agent.forwarder.queue.
+    const a = this.o.agent as unknown as { forwarder?: { queue?: unknown } };
+    for (const q of [a.forwarder?.queue, a.forwarder] as Partial<QueueSource>[]) {
       if (q && typeof q.summary === 'function') return q as QueueSource;
     }
     return undefined;

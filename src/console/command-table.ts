@@ -15,6 +15,8 @@ export interface CommandContext {
 export interface ConsoleCommand {
   name: string;
   usage: string;
+  /** Short form for the help list (default: usage). */
+  synopsis?: string;
   summary: string;
   /** Lines to print. */
   run(ctx: CommandContext): Promise<string[]>;

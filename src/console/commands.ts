@@ -7,6 +7,7 @@ import { formatQueue, formatStatus } from './format';
 import { CONFIG_COMMANDS } from './config-commands';
 import { UsageError, type CommandContext, type ConsoleCommand } from './command-table';
 import type { ApplyResult } from './backend';
+import { parseConfig } from '../config/load';
 
 const status: ConsoleCommand = {
   name: 'status', usage: 'status', summary: 'uptime, associations, queue, disk',
@@ -17,7 +18,7 @@ const status: ConsoleCommand = {
   },
 };
 
-const SHOW_USAGE = 'show config | show changes | show problems';
+const SHOW_USAGE = 'show config|changes|problems';
 const show: ConsoleCommand = {
   name: 'show', usage: SHOW_USAGE, summary: 'the pending configuration, its changes or its problems',
   async run(ctx) {
@@ -66,6 +67,13 @@ function applied(r: ApplyResult, what: string): string[] {
   return lines;
 }
 
+const bare = (w: string): string => w.replace(/^.*?:\d+: /, '');
+
+/** Warnings the file had before the edits (not repeated after apply). */
+function warningsOf(p: CommandContext['pending']): string[] {
+  return parseConfig(p.base, p.path).warnings.map(bare);
+}
+
 const apply: ConsoleCommand = {
   name: 'apply', usage: 'apply', summary: 'check, save (keeping a .bak) and reload the pending configuration',
   async run(ctx) {
@@ -73,9 +81,10 @@ const apply: ConsoleCommand = {
     if (!p.dirty) return ['nothing to apply (no pending changes)'];
     const problems = p.problems();
     if (problems.length) return ['not applied: the configuration has problems', ...problems];
+    const known = new Set(warningsOf(p));
     const r = await ctx.backend.applyConfig(p.text, p.base);
     p.reset(await ctx.backend.readConfig());
-    return applied(r, 'saved');
+    return applied({ ...r, warnings: r.warnings.filter((w) => !known.has(bare(w))) }, 'saved');
   },
 };
 
@@ -113,9 +122,8 @@ export function helpLines(topic?: string): string[] {
     const c = findCommand(topic);
     return c ? [`${c.usage}`, `  ${c.summary}`] : [`no command "${topic}": type help`];
   }
-  const all = [...COMMANDS.map((c) => ({ usage: c.usage, summary: c.summary })), ...SESSION_COMMANDS];
-  const short = (u: string) => (u.length > 34 ? `${u.split(' ')[0]} …` : u);
-  return ['commands:', ...all.map((c) => `  ${short(c.usage).padEnd(36)} ${c.summary}`)];
+  const all = [...COMMANDS.map((c) => ({ usage: c.synopsis ?? c.usage, summary: c.summary })), ...SESSION_COMMANDS];
+  return ['commands (help COMMAND for details):', ...all.map((c) => `  ${c.usage.padEnd(30)} ${c.summary}`)];
 }
 
 export type { CommandContext };

@@ -95,7 +95,7 @@ function remoteList(ctx: CommandContext): string[] {
 }
 
 const remote: ConsoleCommand = {
-  name: 'remote', usage: REMOTE_USAGE, summary: 'list, add or delete remote AEs ([RemoteAE] sections)',
+  name: 'remote', usage: REMOTE_USAGE, synopsis: 'remote add|del|list', summary: 'list, add or delete remote AEs ([RemoteAE] sections)',
   async run(ctx) {
     const [sub, ...words] = ctx.args;
     if (sub === 'list' || sub === undefined) return remoteList(ctx);
@@ -124,7 +124,7 @@ function routeSections(text: string) {
 }
 
 const route: ConsoleCommand = {
-  name: 'route', usage: ROUTE_USAGE, summary: 'list, add or delete forwarding routes ([Route] sections)',
+  name: 'route', usage: ROUTE_USAGE, synopsis: 'route add|del|list', summary: 'list, add or delete forwarding routes ([Route] sections)',
   async run(ctx) {
     if (!findSection('Route')) return ['route: not available (this agent has no forwarding)'];
     const [sub, ...words] = ctx.args;
