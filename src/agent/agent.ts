@@ -17,6 +17,7 @@ import { Forwarder } from '../forward/forwarder';
 import type { Logger } from '../util/log';
 import type { Association } from '../ul/association';
 import { DicomServer } from '../ul/server';
+import { ActivityLog, startWebServer, type WebServer } from '../web';
 
 export interface AgentOptions {
   config: Config;
@@ -35,6 +36,9 @@ export class Agent {
   readonly index: IndexDb;
   readonly store: InstanceStore;
   readonly forwarder: Forwarder;
+  /** Recent associations and counters (web operations page, /metrics). */
+  readonly activity = new ActivityLog();
+  web?: WebServer;
 
   constructor(o: AgentOptions) {
     this.config = o.config;
@@ -48,7 +52,7 @@ export class Agent {
       root: c.storage.path, aeTitle: c.localAe.aeTitle, implementationClassUid: c.localAe.implementationClassUid,
       implementationVersionName: c.localAe.implementationVersionName, duplicates: c.storage.duplicates, index: this.index,
     });
-    this.services = [echoService, storageScpService(this.store), ...qrScpServices(this.index, () => this.config), ...(o.services ?? [])];
+    this.services = this.activity.wrapServices([echoService, storageScpService(this.store, { stored: (r) => this.activity.stored(r.row.size) }), ...qrScpServices(this.index, () => this.config), ...(o.services ?? [])]);
     this.server = new DicomServer({ config: () => this.config, log: o.log.child('dicom'), onAssociation: (a) => this.onAssociation(a) });
   }
 
@@ -67,6 +71,11 @@ export class Agent {
     this.forwarder.start();
     const addr = await this.server.listen(c.network.port, c.network.bind);
     this.log.info(`${c.localAe.aeTitle} listening on ${addr.address}:${addr.port} (max PDU ${c.network.maxPdu}, SO_SNDBUF ${c.network.socketSndBuf}, SO_RCVBUF ${c.network.socketRcvBuf}, dimseSize ${c.memory.dimseSize}, max associations ${c.network.maxAssociations})`);
+    this.web = await startWebServer(c, {
+      index: this.index, store: this.store, storeRoot: c.storage.path, config: () => this.config, activity: this.activity,
+      log: this.log.child('web'), reload: (nc) => this.reload(nc),
+      extras: { forwarder: this.forwarder, queueSummary: () => this.forwarder.queue.summary() },
+    });
     return addr;
   }
 
@@ -74,10 +83,12 @@ export class Agent {
   reload(config: Config): void {
     this.config = config;
     this.forwarder.reload(config);
+    this.web?.reload(config);
     this.log.info('configuration reloaded');
   }
 
   async stop(graceMs = 5000): Promise<void> {
+    await this.web?.close();
     await this.server.close(graceMs);
     await this.forwarder.stop();
     this.dumps?.close();
@@ -90,6 +101,7 @@ export class Agent {
       assoc, log: this.log.child('dimse'), services: this.services, dimseSize: c.memory.dimseSize, tmpDir: this.tmpDir,
       readTimeout: c.network.readTimeout, idleTimeout: c.network.idleTimeout,
     });
+    this.activity.track(assoc);
     this.channels.add(channel);
     assoc.once('close', () => this.channels.delete(channel));
   }
