@@ -45,7 +45,8 @@ async function handleFind(engine: QueryEngine, { channel, message, context, sign
     for await (const match of engine.find(model, identifier, signal)) {
       if (signal.aborted) break;
       await respond({ status: PENDING }, encodeIdentifier(match, ts));
-      matches++;
+      // Let the socket's reads run now and then, so that a C-CANCEL is seen promptly.
+      if (++matches % 32 === 0) await new Promise((r) => setImmediate(r));
     }
     if (signal.aborted) final = { status: CANCEL };
   } catch (e) {
