@@ -6,6 +6,7 @@
  *   store → onIndexed (match, enqueue) → DestinationWorker → PACS
  */
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import type { Config, RemoteAe } from '../config/types';
 import type { ExtraInTransaction } from '../store/instance-store';
 import type { IndexDb, InstanceRow } from '../store/index-db';
@@ -33,6 +34,9 @@ export interface ForwarderOptions {
 
 export class Forwarder {
   readonly queue: QueueDb;
+  /** The workers' own connection (see openWorkerDb). */
+  private readonly workerQueue: QueueDb;
+  private readonly workerDb?: Database.Database;
   private config: Config;
   private settings: ForwardSettings;
   private readonly workers = new Map<string, DestinationWorker>();
@@ -49,6 +53,8 @@ export class Forwarder {
     this.settings = forwardSettings(o.config);
     this.log = o.log;
     this.queue = new QueueDb(o.index.db);
+    this.workerDb = openWorkerDb(o.index);
+    this.workerQueue = this.workerDb ? new QueueDb(this.workerDb) : this.queue;
     this.retention = new Retention(o.index, o.root, o.log);
   }
 
@@ -112,6 +118,7 @@ export class Forwarder {
     clearTimeout(this.retentionSoon);
     await Promise.all([...this.workers.values()].map((w) => w.stop()));
     this.workers.clear();
+    this.workerDb?.close();
   }
 
   /** Wakes every worker (after an operator command in this process). */
@@ -135,7 +142,7 @@ export class Forwarder {
     let w = this.workers.get(dest);
     if (!w) {
       w = new DestinationWorker({
-        destination: dest, queue: this.queue, root: this.o.root, log: this.log,
+        destination: dest, queue: this.workerQueue, root: this.o.root, log: this.log,
         remote: () => this.remoteFor(dest), config: () => this.config, retry: () => this.settings.retry,
         onRecorded: () => this.retentionAfterDelivery(), pollMs: this.o.pollMs,
       });
@@ -168,4 +175,20 @@ export class Forwarder {
       this.log.error(`retention: ${errorMessage(e)}`);
     }
   }
+}
+
+/**
+ * A second connection to the index for the workers' bookkeeping (in-flight, done, retry),
+ * with synchronous=NORMAL: in WAL mode its commits are not fsynced, so forwarding adds no
+ * disk flush per instance to the receive path's own. Losing such a commit at power loss
+ * only means an instance is sent again (at least once, never lost); enqueueing stays on the
+ * index's synchronous=FULL connection. Transactions are synchronous and never interleave.
+ */
+function openWorkerDb(index: IndexDb): Database.Database | undefined {
+  const path = index.db.name;
+  if (!path || path === ':memory:' || index.db.memory) return undefined;
+  const db = new Database(path);
+  db.pragma('busy_timeout = 5000');
+  db.pragma('synchronous = NORMAL');
+  return db;
 }

@@ -1,0 +1,147 @@
+#!/usr/bin/env node
+// Store-and-forward benchmark (issue 4): the time from the first C-STORE sent by DCMTK
+// storescu until a 300-image 512×512 16-bit CT study is complete in Orthanc, (a) storescu
+// straight to Orthanc and (b) storescu → dicom-edge → Orthanc, alternately in the same run,
+// N times each. Prints the median times and the ratio edge/direct (target ≤ 1.3), then one
+// JSON line. "Complete" = Orthanc's GET /statistics CountInstances reaches the count (polled).
+//
+//   node scripts/bench/forward.mjs [--reps 3] [--count 300] [--rows 512] [--keep] [--cli FILE]
+//
+// Every listener binds 127.0.0.1 (bindlo shim for Orthanc); TCP_NODELAY=1 for DCMTK and
+// Orthanc. Needs dist/dicom-edge.js (built here if missing), DCMTK, Orthanc and gcc.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { performance } from 'node:perf_hooks';
+import { writeStudy } from './lib/dicom-gen.mjs';
+import { buildBindlo, edgeIni, freePort, startListener, timeStorescu } from './lib/procs.mjs';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const { values: opt } = parseArgs({
+  options: {
+    reps: { type: 'string', default: '3' },
+    count: { type: 'string', default: '300' },
+    rows: { type: 'string', default: '512' },
+    limit: { type: 'string', default: '300' },
+    keep: { type: 'boolean', default: false },
+    cli: { type: 'string', default: path.join(repo, 'dist', 'dicom-edge.js') },
+  },
+});
+const reps = Number(opt.reps);
+const count = Number(opt.count);
+const rows = Number(opt.rows);
+const limitMs = Number(opt.limit) * 1000;
+const cli = path.resolve(opt.cli);
+const TARGET = 1.3;
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'edge-fwd-bench-'));
+const live = new Set();
+async function cleanup() {
+  for (const l of live) await l.stop().catch(() => undefined);
+  live.clear();
+  if (!opt.keep) fs.rmSync(tmp, { recursive: true, force: true });
+  else console.error(`kept ${tmp}`);
+}
+for (const sig of ['SIGINT', 'SIGTERM']) process.once(sig, () => cleanup().finally(() => process.exit(130)));
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function rest(httpPort, urlPath, init = {}) {
+  const res = await fetch(`http://127.0.0.1:${httpPort}${urlPath}`, init);
+  const text = await res.text();
+  if (!res.ok) throw new Error(`Orthanc ${init.method ?? 'GET'} ${urlPath}: HTTP ${res.status} ${text}`);
+  return text ? JSON.parse(text) : undefined;
+}
+
+async function startOrthanc(env) {
+  const dir = path.join(tmp, 'orthanc');
+  fs.mkdirSync(dir, { recursive: true });
+  const dicomPort = await freePort();
+  const httpPort = await freePort();
+  const cfg = {
+    Name: 'bench', StorageDirectory: path.join(dir, 'storage'), IndexDirectory: path.join(dir, 'index'),
+    HttpServerEnabled: true, HttpPort: httpPort, DicomServerEnabled: true, DicomPort: dicomPort, DicomAet: 'ORTHANC',
+    RemoteAccessAllowed: false, AuthenticationEnabled: false, DicomCheckCalledAet: false, DicomAlwaysAllowStore: true,
+    DicomModalities: {}, Plugins: [],
+  };
+  fs.writeFileSync(path.join(dir, 'orthanc.json'), JSON.stringify(cfg, null, 2));
+  const l = await startListener('Orthanc', 'Orthanc', [path.join(dir, 'orthanc.json')], { port: dicomPort, env });
+  live.add(l);
+  for (let i = 0; ; i++) {
+    try { await rest(httpPort, '/system'); break; } catch (e) { if (i > 200) throw e; await sleep(50); }
+  }
+  return { ...l, dicomPort, httpPort };
+}
+
+/** Resolves with ms since `t0` once Orthanc holds `n` instances. */
+async function untilComplete(orthanc, n, t0) {
+  for (;;) {
+    const s = await rest(orthanc.httpPort, '/statistics');
+    if (s.CountInstances >= n) return performance.now() - t0;
+    if (performance.now() - t0 > limitMs) throw new Error(`Orthanc has ${s.CountInstances}/${n} after ${limitMs} ms`);
+    await sleep(25);
+  }
+}
+
+async function emptyOrthanc(orthanc) {
+  for (const id of await rest(orthanc.httpPort, '/studies')) await rest(orthanc.httpPort, `/studies/${id}`, { method: 'DELETE' });
+  const s = await rest(orthanc.httpPort, '/statistics');
+  if (s.CountInstances !== 0) throw new Error(`Orthanc still holds ${s.CountInstances} instances`);
+}
+
+/** storescu → `port` (AE `calledAe`), timed from its start until Orthanc has the study. */
+async function oneRun(orthanc, port, calledAe, input, env) {
+  const t0 = performance.now();
+  const send = timeStorescu({ port, calledAe, input, env, limitMs });
+  const [sent, complete] = await Promise.all([send, untilComplete(orthanc, count, t0)]);
+  return { sendMs: sent.ms ?? sent, completeMs: complete, sent };
+}
+
+async function main() {
+  if (!fs.existsSync(cli)) {
+    const b = spawnSync(process.execPath, [path.join(repo, 'scripts', 'build.mjs')], { stdio: 'inherit', cwd: repo });
+    if (b.status !== 0) throw new Error('build failed');
+  }
+  const bindlo = buildBindlo(repo, tmp);
+  const env = { TCP_NODELAY: '1' };
+  const listenerEnv = { ...env, LD_PRELOAD: bindlo };
+  const input = path.join(tmp, 'study');
+  const study = await writeStudy(input, { count, rows, cols: rows });
+  console.log(`study: ${count} × ${rows}×${rows}×16 CT, ${(study.bytes / 2 ** 20).toFixed(1)} MiB`);
+  const orthanc = await startOrthanc(listenerEnv);
+  const direct = [];
+  const viaEdge = [];
+  for (let r = 0; r < reps; r++) {
+    await emptyOrthanc(orthanc);
+    const d = await oneRun(orthanc, orthanc.dicomPort, 'ORTHANC', input, env);
+    direct.push(d.completeMs);
+    console.log(`rep ${r + 1} direct:   complete in Orthanc after ${d.completeMs.toFixed(0)} ms`);
+
+    await emptyOrthanc(orthanc);
+    const dataDir = path.join(tmp, `edge-${r}`);
+    fs.mkdirSync(dataDir, { recursive: true });
+    const port = await freePort();
+    const ini = `${edgeIni({ port, dataDir, aeTitle: 'EDGE' })}\n[RemoteAE]\nuserName = PACS\naetitle = ORTHANC\nip = 127.0.0.1\nport = ${orthanc.dicomPort}\n\n[Route]\nto = PACS\n`;
+    fs.writeFileSync(path.join(dataDir, 'edge.ini'), ini);
+    const edge = await startListener('dicom-edge', process.execPath, [cli, 'run', '--config', path.join(dataDir, 'edge.ini')], { port, env });
+    live.add(edge);
+    const e = await oneRun(orthanc, port, 'EDGE', input, env);
+    viaEdge.push(e.completeMs);
+    console.log(`rep ${r + 1} via edge: complete in Orthanc after ${e.completeMs.toFixed(0)} ms (storescu → dicom-edge took ${e.sendMs.toFixed(0)} ms)`);
+    await edge.stop();
+    live.delete(edge);
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+  const md = median(direct);
+  const me = median(viaEdge);
+  const ratio = me / md;
+  console.log(`median: direct ${md.toFixed(0)} ms, via dicom-edge ${me.toFixed(0)} ms, ratio ${ratio.toFixed(2)}× (target ≤ ${TARGET}×) ${ratio <= TARGET ? 'OK' : 'ABOVE TARGET'}`);
+  console.log(JSON.stringify({ bench: 'forward', count, rows, reps, directMs: direct.map(Math.round), edgeMs: viaEdge.map(Math.round), medianDirectMs: Math.round(md), medianEdgeMs: Math.round(me), ratio: Number(ratio.toFixed(3)), target: TARGET }));
+  return ratio <= TARGET ? 0 : 1;
+}
+
+main().then(async (code) => { await cleanup(); process.exit(code); }, async (e) => { console.error(e); await cleanup(); process.exit(2); });
