@@ -18,6 +18,7 @@ const COMMANDS: Record<string, () => Command> = {
   config: () => require('./commands/config'),
   pdudump: () => require('./commands/pdudump'),
   tune: () => require('./commands/tune'),
+  queue: () => require('./commands/queue'),
   user: () => require('./commands/user'),
   console: () => require('./commands/console'),
 };

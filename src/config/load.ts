@@ -9,7 +9,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { AcceptEntry, Config, ContextSpec, RemoteAe, Role } from './types';
 import { ConfigError } from '../util/errors';
 import { readIni } from './ini-reader';
-import { findSection, REMOTE_CORE_OPTIONS, typeSections, type TypedSection, type TypedValue } from './schema';
+import { configValidators, findSection, REMOTE_CORE_OPTIONS, typeSections, type TypedSection, type TypedValue } from './schema';
 import type { ContextsValue } from './values';
 import { defaultIniText } from './default-ini';
 import { implementationVersionName } from './version';
@@ -126,6 +126,10 @@ export function parseConfig(text: string, file?: string, opts: ParseOptions = {}
   };
   ctx.typed = typeSections(doc, ctx.problem);
   const config = build(ctx, opts.kernelLimits ?? {});
+  if (problems.length === 0) {
+    config.file = file;
+    for (const v of configValidators()) for (const p of v(config)) problems.push(p);
+  }
   const fmt = (notes: Note[], tag: string): string[] =>
     notes.sort((a, b) => a.line - b.line).map((n) => `${label}:${n.line}: ${tag}${n.message}`);
   const out = { problems: fmt(problems, ''), warnings: fmt(warnings, 'warning: ') };

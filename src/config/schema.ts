@@ -10,6 +10,7 @@
 import { EdgeError } from '../util/errors';
 import { parseOptionValue } from './values';
 import type { IniDocument } from './ini-reader';
+import type { Config } from './types';
 
 export type OptionType =
   | 'int' | 'bool' | 'text' | 'word' | 'path' | 'aeTitle' | 'uid' | 'ip' | 'enum'
@@ -246,4 +247,18 @@ function typeEntry(section: TypedSection, entry: { key: string; value: string; l
     list.push({ value: r.value, raw, line: entry.line });
   }
   section.values.set(opt.name, list);
+}
+
+/** A check that needs the whole configuration (e.g. a route naming an unknown [RemoteAE]). */
+export type ConfigValidator = (config: Config) => { line: number; message: string }[];
+
+const validators: ConfigValidator[] = [];
+
+/** Features add whole-configuration checks; parseConfig runs them, so `config check` reports them too. */
+export function registerValidator(v: ConfigValidator): void {
+  if (!validators.includes(v)) validators.push(v);
+}
+
+export function configValidators(): readonly ConfigValidator[] {
+  return validators;
 }

@@ -16,7 +16,7 @@
  *   highWater = 90%  | 200G       ; disk use (percent of the file system) or store size
  */
 import type { Config, RemoteAe } from '../config/types';
-import { findSection, registerOptions, registerSection, type OptionDef, type ParseResult } from '../config/schema';
+import { findSection, registerOptions, registerSection, registerValidator, type OptionDef, type ParseResult } from '../config/schema';
 import type { LoadedConfig } from '../config/load';
 import { findRemote } from '../services/scu';
 import { parseCondition, type MatchCondition } from './match';
@@ -167,14 +167,19 @@ export function destinationKey(r: RemoteAe): string {
 }
 
 /** Problems that need the whole configuration (a route's destinations must be [RemoteAE]s). */
-export function validateForwardConfig(config: Config): string[] {
-  const label = config.file ?? '<built-in default>';
-  const problems: string[] = [];
+export function forwardProblems(config: Config): { line: number; message: string }[] {
+  const problems: { line: number; message: string }[] = [];
   for (const r of forwardSettings(config).routes) {
-    if (r.to.length === 0) problems.push(`${label}:${r.line}: [Route] ${r.name} has no "to" destination`);
+    if (r.to.length === 0) problems.push({ line: r.line, message: `[Route] ${r.name} has no "to" destination` });
     for (const name of r.to) {
-      if (!findRemote(config, name)) problems.push(`${label}:${r.line}: [Route] ${r.name}: no [RemoteAE] named "${name}"`);
+      if (!findRemote(config, name)) problems.push({ line: r.line, message: `[Route] ${r.name}: no [RemoteAE] named "${name}"` });
     }
   }
   return problems;
+}
+registerValidator(forwardProblems);
+
+export function validateForwardConfig(config: Config): string[] {
+  const label = config.file ?? '<built-in default>';
+  return forwardProblems(config).map((p) => `${label}:${p.line}: ${p.message}`);
 }
