@@ -183,3 +183,27 @@ test('dicom-edge get --cancel-after 1 against our SCP: Cancel (FE00) with counts
   assert.equal(out.remaining, 300 - out.completed - (out as unknown as { failed: number }).failed - (out as unknown as { warning: number }).warning);
   assert.equal(readdirSync(dir).length, out.completed);
 });
+
+test('C-GET when storage classes are scp only: no SCU role granted, every sub-operation fails politely (A702 + failed list)', async (t) => {
+  const strict = await startAgent((port, dir) => testIni({
+    port, dataDir: dir, sections: { Options: ['verifyRemoteAe = Off', 'verifyIPAddr = Off'], Server: ['scp = storage', QR] },
+  }), t);
+  const src = await tmpDir('qr-strict-', t);
+  const s = await makeStudy(src, { count: 2, rows: 4, cols: 4 });
+  assert.equal((await runDcmtk('storescu', ['-aec', 'EDGE', '+sd', '127.0.0.1', String(strict.port), src])).code, 0);
+  const dir = await tmpDir('get-refused-', t);
+  const r = await runCli(['get', '-S', '-aec', 'EDGE', '-od', dir, '--json', '127.0.0.1', String(strict.port), '-k', 'QueryRetrieveLevel=STUDY', '-k', `StudyInstanceUID=${s.studyUid}`]);
+  const out = JSON.parse(r.stdout) as { status: number; failed: number; failedUids: string[]; errorComment?: string };
+  assert.equal(r.code, 1);
+  assert.equal(out.status, 0xa702);
+  assert.equal(out.failed, 2);
+  assert.deepEqual(out.failedUids.sort(), s.files.map((f) => f.sopInstanceUid).sort());
+  assert.match(out.errorComment ?? '', /no accepted presentation context/);
+  assert.deepEqual(readdirSync(dir), []);
+  // getscu sees the same refusal; the association was not aborted by us.
+  const g = await runDcmtk('getscu', ['-v', '-S', '-aec', 'EDGE', '-od', dir, '127.0.0.1', String(strict.port), '-k', 'QueryRetrieveLevel=STUDY', '-k', `StudyInstanceUID=${s.studyUid}`]);
+  assert.match(g.stdout + g.stderr, /OutOfResourcesSubOperations/);
+  assert.match(g.stdout + g.stderr, /Number of Failed Suboperations\s*:\s*2/);
+  assert.ok(strict.logs.some((l) => /C-GET \(study\) from .*: 0 completed, 0 warning, 2 failed; status 0xa702/.test(l)), strict.logs.join('\n'));
+  assert.ok(!strict.logs.some((l) => /closed \(aborted-locally/.test(l)), strict.logs.join('\n'));
+});
