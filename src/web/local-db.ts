@@ -62,7 +62,7 @@ export function getStudy(index: IndexDb, studyUid: string): Row | undefined {
 
 export function seriesOfStudy(index: IndexDb, studyUid: string): Row[] {
   return index.db.prepare(`SELECT se.series_uid, se.modality, se.series_number, se.series_description, se.num_instances,
-      (SELECT i.sop_uid FROM instances i WHERE i.series_fk = se.id ORDER BY i.instance_number, i.id LIMIT 1 OFFSET (se.num_instances / 2)) AS middle_sop
+      (SELECT i.sop_uid FROM instances i WHERE i.series_fk = se.id ORDER BY i.instance_number, i.id LIMIT 1) AS middle_sop
     FROM series se JOIN studies st ON st.id = se.study_fk WHERE st.study_uid = ? ORDER BY se.series_number, se.id`).all(studyUid) as Row[];
 }
 

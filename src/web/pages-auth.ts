@@ -1,6 +1,7 @@
 /** The login form and logout (session cookie; see auth.ts). */
 import type { Route, WebContext } from './server';
 import { html, page, readForm, sendHtml } from './http-util';
+import { parseCookies, SESSION_COOKIE } from './auth';
 
 function safeNext(next: string | null): string {
   // Only same-site paths: never redirect to another host after login.
@@ -33,7 +34,6 @@ async function login(c: WebContext): Promise<void> {
 }
 
 async function logout(c: WebContext): Promise<void> {
-  const { parseCookies, SESSION_COOKIE } = await import('./auth');
   c.deps.auth.endSession(parseCookies(c.req.headers.cookie)[SESSION_COOKIE]);
   c.res.writeHead(303, { location: '/login', 'set-cookie': `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0` });
   c.res.end();
