@@ -87,7 +87,8 @@ export function appendSection(text: string, name: string, entries: [string, stri
 
 /**
  * Removes the section whose header is at `headerLine` (1-based): the header, its entries and
- * comments up to its last entry, and one blank line that follows. Comments after the last
+ * comments up to its last entry, and one blank line that follows (at the end of the file:
+ * the one before). Comments after the last
  * entry stay: they usually introduce what comes next.
  */
 export function removeSection(text: string, headerLine: number): string {
@@ -95,13 +96,14 @@ export function removeSection(text: string, headerLine: number): string {
   if (!sec) throw new EdgeError('CONSOLE_NO_SECTION', `no section starts at line ${headerLine}`);
   const l = split(text);
   const last = sec.entries.length ? sec.entries[sec.entries.length - 1].line : sec.line;
+  let start = sec.line - 1;
   let count = last - sec.line + 1;
   if (l.lines[last]?.trim() === '') count++;
-  else if (sec.line >= 2 && l.lines[sec.line - 2].trim() === '') {
-    l.lines.splice(sec.line - 2, count + 1);
-    return join(l);
+  else if (last === l.lines.length && start >= 1 && l.lines[start - 1].trim() === '') {
+    start--; // the last section: take the blank line that separated it
+    count++;
   }
-  l.lines.splice(sec.line - 1, count);
+  l.lines.splice(start, count);
   return join(l);
 }
 

@@ -51,6 +51,9 @@ export class SerialConsole {
     return this.opened;
   }
 
+  /** The open port (tests reach the mock binding through it). */
+  get openPort(): SerialPort | undefined { return this.port?.isOpen ? this.port : undefined; }
+
   /** The session on the line (tests). */
   get currentSession(): ConsoleSession | undefined { return this.session; }
 
