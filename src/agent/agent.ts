@@ -17,6 +17,7 @@ import { Forwarder } from '../forward/forwarder';
 import type { Logger } from '../util/log';
 import type { Association } from '../ul/association';
 import { DicomServer } from '../ul/server';
+import { serverTlsOptions, tlsSettings } from '../ul/tls';
 import { ActivityLog, startWebServer, type WebServer } from '../web';
 
 export interface AgentOptions {
@@ -69,7 +70,7 @@ export class Agent {
     const r = await this.store.recover();
     this.log.info(`store ${c.storage.path}: ${this.index.countInstances()} instances; recovery removed ${r.orphanTempFiles} temp file(s), ${r.missingFiles.length} row(s) without file, re-indexed ${r.reindexed}${r.integrityProblems.length ? `, INTEGRITY: ${r.integrityProblems.join('; ')}` : ''}`);
     this.forwarder.start();
-    const addr = await this.server.listen(c.network.port, c.network.bind);
+    const addr = await this.listenDicom(c);
     this.log.info(`${c.localAe.aeTitle} listening on ${addr.address}:${addr.port} (max PDU ${c.network.maxPdu}, SO_SNDBUF ${c.network.socketSndBuf}, SO_RCVBUF ${c.network.socketRcvBuf}, dimseSize ${c.memory.dimseSize}, max associations ${c.network.maxAssociations})`);
     this.web = await startWebServer(c, {
       index: this.index, store: this.store, storeRoot: c.storage.path, config: () => this.config, activity: this.activity,
@@ -78,6 +79,18 @@ export class Agent {
     });
     return addr;
   }
+
+  /** Plain listener on [Network] port, plus DICOM TLS on [TLS] port; [TLS] only = yes: TLS alone. */
+  private async listenDicom(c: Config): Promise<AddressInfo> {
+    const t = tlsSettings(c);
+    const secure = t && t.port > 0
+      ? await this.server.listenTls(t.port, c.network.bind, serverTlsOptions(t), t.allowedSubjects) : undefined;
+    if (secure) this.log.info(`DICOM TLS listening on ${secure.address}:${secure.port} (TLS >= ${t!.minVersion.slice(4)}, client certificate ${t!.verifyClient ? 'required' : 'not required'})`);
+    if (secure && t!.only) return secure;
+    return this.server.listen(c.network.port, c.network.bind);
+  }
+
+  get tlsAddress(): AddressInfo | undefined { return this.server.tlsAddress; }
 
   /** A new configuration applies to associations that start after it. */
   reload(config: Config): void {

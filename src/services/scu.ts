@@ -9,8 +9,10 @@ import { EdgeError } from '../util/errors';
 import type { Logger } from '../util/log';
 import { requestAssociation } from '../ul/client';
 import type { ProposedContext } from '../ul/proposal';
+import { clientTlsOptions, remoteUsesTls, tlsSettings } from '../ul/tls';
 
-export interface Peer { aeTitle: string; host: string; port: number; remote?: RemoteAe }
+/** `tls`: DICOM over TLS with the [TLS] identity; default: the remote's `tls = yes`. */
+export interface Peer { aeTitle: string; host: string; port: number; remote?: RemoteAe; tls?: boolean }
 
 /** Finds a [RemoteAE] by userName (case-insensitive) or AE title. */
 export function findRemote(config: Config, name: string): RemoteAe | undefined {
@@ -43,9 +45,18 @@ export interface OpenOptions {
   services?: DimseService[];
 }
 
+/** TLS options for a peer that wants TLS (PS3.15 B.13), from [TLS]; undefined for plain TCP. */
+function peerTls(config: Config, peer: Peer): ReturnType<typeof clientTlsOptions> | undefined {
+  if (!(peer.tls ?? remoteUsesTls(peer.remote))) return undefined;
+  const s = tlsSettings(config);
+  if (!s) throw new EdgeError('TLS_CONFIG', `${peer.remote ? `[RemoteAE] ${peer.remote.aeTitle}` : 'the peer'} wants TLS but there is no [TLS] section (certificate, key, ca)`);
+  return clientTlsOptions(s, peer.host);
+}
+
 export async function openChannel(o: OpenOptions): Promise<DimseChannel> {
   const c = o.config;
   const assoc = await requestAssociation({
+    tls: peerTls(c, o.peer),
     host: o.peer.host, port: o.peer.port, log: o.log, readTimeout: c.network.readTimeout,
     socketSndBuf: c.network.socketSndBuf, socketRcvBuf: c.network.socketRcvBuf,
     proposal: {

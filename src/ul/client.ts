@@ -4,6 +4,7 @@
  * logged, never aborted for.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import { EdgeError } from '../util/errors';
 import type { Logger } from '../util/log';
 import { Association } from './association';
@@ -21,6 +22,8 @@ export interface ConnectOptions {
   socketSndBuf: number;
   socketRcvBuf: number;
   id?: string;
+  /** DICOM over TLS (src/ul/tls.ts clientTlsOptions); plain TCP when absent. */
+  tls?: tls.ConnectionOptions;
 }
 
 let counter = 0;
@@ -49,10 +52,23 @@ function connectSocket(o: ConnectOptions): Promise<net.Socket> {
   });
 }
 
+/** The TLS handshake over a connected (already tuned) TCP socket; bounded by readTimeout. */
+function secure(raw: net.Socket, o: ConnectOptions): Promise<tls.TLSSocket> {
+  return new Promise((resolve, reject) => {
+    const s = tls.connect({ ...o.tls, socket: raw });
+    const ms = o.readTimeout > 0 ? o.readTimeout * 1000 : 0;
+    const fail = (e: Error): void => { if (timer) clearTimeout(timer); s.destroy(); reject(new EdgeError('UL_TLS_FAILED', `TLS with ${o.host}:${o.port} failed: ${e.message}`, { cause: e })); };
+    const timer = ms ? setTimeout(() => fail(new Error(`no handshake within ${o.readTimeout} s`)), ms) : undefined;
+    s.once('secureConnect', () => { if (timer) clearTimeout(timer); s.off('error', fail); resolve(s); });
+    s.once('error', fail);
+  });
+}
+
 /** Connects and negotiates; resolves with an established association or rejects with an EdgeError. */
 export async function requestAssociation(o: ConnectOptions): Promise<Association> {
-  const socket = await connectSocket(o);
-  tuneSocket(socket, { sndBuf: o.socketSndBuf, rcvBuf: o.socketRcvBuf }, (m) => o.log.warn(m));
+  const raw = await connectSocket(o);
+  tuneSocket(raw, { sndBuf: o.socketSndBuf, rcvBuf: o.socketRcvBuf }, (m) => o.log.warn(m));
+  const socket = o.tls ? await secure(raw, o) : raw;
   const assoc = new Association({
     id: o.id ?? `out-${++counter}`, socket, role: 'requestor', log: o.log,
     maxPdu: o.proposal.maxPdu, artimMs: Math.max(1, o.readTimeout || 30) * 1000,

@@ -4,12 +4,14 @@
  * the layer above. Knows nothing of DIMSE or studies.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import type { Config } from '../config/types';
 import { errorMessage } from '../util/errors';
 import type { Logger } from '../util/log';
 import { Association, type CloseInfo } from './association';
 import { negotiateAssociation, normalizeIp } from './negotiation';
 import { applyBufferSizes, tuneSocket } from './socket-options';
+import { subjectRefusal } from './tls';
 
 export interface ServerOptions {
   /** Read on every new association, so a reload applies to the next one. */
@@ -25,6 +27,7 @@ let counter = 0;
 export class DicomServer {
   readonly associations = new Set<Association>();
   private server?: net.Server;
+  private tlsServer?: tls.Server;
   private readonly log: Logger;
 
   constructor(private readonly o: ServerOptions) {
@@ -33,6 +36,45 @@ export class DicomServer {
 
   get address(): net.AddressInfo | undefined {
     return this.server?.address() as net.AddressInfo | undefined;
+  }
+
+  get tlsAddress(): net.AddressInfo | undefined {
+    return this.tlsServer?.address() as net.AddressInfo | undefined;
+  }
+
+  /**
+   * A second listener for DICOM over TLS (PS3.15 B.13). The TCP socket is tuned before the
+   * handshake; the association starts once the handshake (and, with allowedSubjects, the
+   * remote certificate's subject check) has passed. Handshake failures only end that socket.
+   */
+  listenTls(port: number, host: string, options: tls.TlsOptions, allowedSubjects: string[]): Promise<net.AddressInfo> {
+    // ARTIM's value also bounds the handshake: a silent TLS peer must not hold the socket.
+    const handshakeTimeout = Math.max(1, this.o.config().network.readTimeout || 30) * 1000;
+    const server = tls.createServer({ ...options, handshakeTimeout, noDelay: true } as tls.TlsOptions, (s) => this.onSecureConnection(s, allowedSubjects));
+    this.tlsServer = server;
+    server.on('connection', (raw: net.Socket) => {
+      const n = this.o.config().network;
+      tuneSocket(raw, { sndBuf: n.socketSndBuf, rcvBuf: n.socketRcvBuf }, (m) => this.log.warn(`TLS ${m}`));
+    });
+    server.on('tlsClientError', (e, s) => this.log.warn(`TLS handshake with ${normalizeIp(s.remoteAddress ?? '?')} failed: ${e.message}`));
+    server.on('error', (e) => this.log.error(`TLS listener error: ${e.message}`));
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve(server.address() as net.AddressInfo);
+      });
+    });
+  }
+
+  private onSecureConnection(socket: tls.TLSSocket, allowedSubjects: string[]): void {
+    const refused = subjectRefusal(socket.getPeerCertificate(), allowedSubjects);
+    if (refused) {
+      this.log.warn(`TLS connection from ${normalizeIp(socket.remoteAddress ?? '?')} refused: ${refused}`);
+      socket.destroy();
+      return;
+    }
+    this.onConnection(socket, true);
   }
 
   listen(port = this.o.config().network.port, host = this.o.config().network.bind): Promise<net.AddressInfo> {
@@ -52,11 +94,11 @@ export class DicomServer {
     });
   }
 
-  private onConnection(socket: net.Socket): void {
+  private onConnection(socket: net.Socket, secure = false): void {
     const cfg = this.o.config();
-    const id = `in-${++counter}`;
+    const id = `${secure ? 'tls' : 'in'}-${++counter}`;
     const peer = `${normalizeIp(socket.remoteAddress ?? '?')}:${socket.remotePort}`;
-    tuneSocket(socket, { sndBuf: cfg.network.socketSndBuf, rcvBuf: cfg.network.socketRcvBuf }, (m) => this.log.warn(`${id} ${m}`));
+    if (!secure) tuneSocket(socket, { sndBuf: cfg.network.socketSndBuf, rcvBuf: cfg.network.socketRcvBuf }, (m) => this.log.warn(`${id} ${m}`));
     const assoc = new Association({
       id, socket, role: 'acceptor', log: this.log, maxPdu: cfg.network.maxPdu,
       artimMs: Math.max(1, cfg.network.readTimeout || 30) * 1000,
@@ -94,10 +136,10 @@ export class DicomServer {
 
   /** Stop listening; wait up to graceMs for associations to finish, then A-ABORT the rest. */
   async close(graceMs = 5000): Promise<void> {
-    const server = this.server;
     // close() stops accepting at once; its callback would wait for every connection, so
     // the open associations are waited for (and then aborted) below instead.
-    const listenerClosed = server ? new Promise<void>((r) => server.close(() => r())) : Promise.resolve();
+    const stopListening = (s?: net.Server): Promise<void> => (s ? new Promise<void>((r) => s.close(() => r())) : Promise.resolve());
+    const listenerClosed = Promise.all([stopListening(this.server), stopListening(this.tlsServer)]).then(() => undefined);
     const open = [...this.associations];
     if (open.length === 0) return listenerClosed;
     this.log.info(`waiting up to ${graceMs} ms for ${open.length} association(s)`);
