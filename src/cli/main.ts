@@ -5,6 +5,7 @@
 import { printError } from './context';
 import { packageVersion as version } from '../config/version';
 import '../console/config-section'; // registers [Console] before any configuration is parsed
+import '../ul/tls-config'; // registers [TLS] and RemoteAE tls
 
 interface Command { usage: string; run(argv: string[]): Promise<number> }
 

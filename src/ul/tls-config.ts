@@ -4,7 +4,11 @@
  * or later with the BCP 195 (RFC 9325) recommended cipher suites only; the older Basic
  * and AES TLS profiles are retired and not offered.
  */
-import { findSection, registerOptions, registerSection, type ParseResult } from '../config/schema';
+import { existsSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import type { LoadedConfig } from '../config/load';
+import { findSection, registerOptions, registerSection, registerValidator, type ParseResult } from '../config/schema';
+import type { Config } from '../config/types';
 
 /** IANA "dicom-tls" port (PS3.15 B.1 mentions it; 2762 is registered for DICOM over TLS). */
 export const DICOM_TLS_PORT = 2762;
@@ -41,5 +45,25 @@ export function registerTlsConfig(): void {
     checkHostname: { type: 'bool', default: true },
   });
   registerOptions('RemoteAE', { tls: { type: 'bool', default: false } });
+  registerValidator(checkTls);
+}
+
+/** Whole-configuration checks, so `config check` reports them: files present, [TLS] there when a remote wants it. */
+function checkTls(config: Config): { line: number; message: string }[] {
+  const out: { line: number; message: string }[] = [];
+  const sec = (config as LoadedConfig).sections?.TLS?.[0];
+  const base = config.file ? dirname(resolve(config.file)) : process.cwd();
+  if (sec) {
+    const v = sec.values;
+    for (const k of ['certificate', 'key'] as const) if (typeof v[k] !== 'string') out.push({ line: sec.line, message: `[TLS] ${k} is required (PEM file)` });
+    for (const p of [v.certificate, v.key, ...((v.ca as string[] | undefined) ?? [])]) {
+      if (typeof p === 'string' && !existsSync(isAbsolute(p) ? p : resolve(base, p))) out.push({ line: sec.line, message: `[TLS] file not found: ${p}` });
+    }
+  }
+  for (const r of config.remotes) {
+    const t = r.extra.tls?.trim().toLowerCase();
+    if (!sec && (t === 'yes' || t === 'on' || t === 'true' || t === '1')) out.push({ line: r.line, message: `[RemoteAE] ${r.aeTitle} has tls = yes but there is no [TLS] section` });
+  }
+  return out;
 }
 registerTlsConfig();
