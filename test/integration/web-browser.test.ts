@@ -27,16 +27,17 @@ async function launch(t: AfterContext): Promise<BrowserContext> {
 
 /** The displayed image's pixels (drawn into a canvas in the page: same origin, not tainted). */
 async function imagePixels(page: Page): Promise<number[]> {
-  return page.evaluate(async () => {
-    const img = document.getElementById('image') as HTMLImageElement;
+  // A string: this code runs in the browser (tsconfig has no DOM types).
+  return page.evaluate(`(async () => {
+    const img = document.getElementById('image');
     await img.decode();
     const c = document.createElement('canvas');
     c.width = img.naturalWidth;
     c.height = img.naturalHeight;
-    const g = c.getContext('2d')!;
+    const g = c.getContext('2d');
     g.drawImage(img, 0, 0);
     return Array.from(g.getImageData(0, 0, c.width, c.height).data.filter((_, i) => i % 4 === 0));
-  });
+  })()`) as Promise<number[]>;
 }
 
 test('browser: log in, search, open a study, view an image, drag window/level', { skip: !existsSync(CHROMIUM) && 'chromium not installed (scripts/install-test-deps)' }, async (t) => {
@@ -59,9 +60,9 @@ test('browser: log in, search, open a study, view an image, drag window/level', 
 
   await Promise.all([page.waitForURL(new RegExp(`/study/${s.studyUid}`)), page.click('#studies a.study')]);
   // Thumbnails load (naturalWidth > 0 once decoded).
-  await page.waitForFunction(() => [...document.querySelectorAll('img.thumb')].every((i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth > 0));
+  await page.waitForFunction(`[...document.querySelectorAll('img.thumb')].every((i) => i.complete && i.naturalWidth > 0)`);
   await Promise.all([page.waitForURL(/\/viewer\//), page.click('#series a.view')]);
-  await page.waitForFunction(() => (document.getElementById('image') as HTMLImageElement).naturalWidth > 0);
+  await page.waitForFunction(`document.getElementById('image').naturalWidth > 0`);
   const before = await imagePixels(page);
   assert.equal(before.length, 64 * 64);
   assert.ok(new Set(before).size > 8, 'the image is not blank: many grey levels');
@@ -73,7 +74,8 @@ test('browser: log in, search, open a study, view an image, drag window/level', 
   await page.mouse.down();
   await page.mouse.move(box.x + box.width / 2 - 150, box.y + box.height / 2 + 60, { steps: 5 });
   await page.mouse.up();
-  await page.waitForFunction((old) => { const i = document.getElementById('image') as HTMLImageElement; return i.src !== old && i.complete && i.naturalWidth > 0; }, `${a.base}${src0}`);
+  const old = JSON.stringify(`${a.base}${src0}`);
+  await page.waitForFunction(`(() => { const i = document.getElementById('image'); return i.src !== ${old} && i.complete && i.naturalWidth > 0; })()`);
   const src1 = await page.getAttribute('#image', 'src');
   assert.match(src1!, /wc=.*ww=/);
   const after = await imagePixels(page);
@@ -81,7 +83,7 @@ test('browser: log in, search, open a study, view an image, drag window/level', 
 
   // Next image via the button.
   await page.click('#next');
-  await page.waitForFunction(() => /image 2\/3/.test(document.getElementById('info')!.textContent ?? ''));
+  await page.waitForFunction(`/image 2\\/3/.test(document.getElementById('info').textContent)`);
 
   // Operations and queue pages render for an admin.
   await page.goto(`${a.base}/ops`);
