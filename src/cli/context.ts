@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { ensureDefaultConfig } from '../config/default-ini';
 import { loadConfig, resolveConfigPath } from '../config/load';
 import '../forward/config'; // registers [Route], [Forward] and the [Storage] retention keys
+import '../web/config'; // registers [Web]
 import type { Config } from '../config/types';
 import { ConfigError, errorMessage } from '../util/errors';
 import { createLogger, type Logger } from '../util/log';

@@ -7,6 +7,7 @@ import { defaultIniText } from './default-ini';
 import { EMBEDDED_LABEL, parseConfig, readKernelBufferLimits, resolveConfigPath, type ParseResultSet } from './load';
 import { resolve } from 'node:path';
 import '../forward/config'; // registers [Route], [Forward] and the [Storage] retention keys
+import '../web/config'; // registers [Web]
 
 export interface CheckResult {
   ok: boolean;
