@@ -55,7 +55,7 @@ function connectSocket(o: ConnectOptions): Promise<net.Socket> {
 /** The TLS handshake over a connected (already tuned) TCP socket; bounded by readTimeout. */
 function secure(raw: net.Socket, o: ConnectOptions): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
-    const s = tls.connect({ ...o.tls, socket: raw });
+    const s = tls.connect({ ...o.tls, socket: raw, host: o.host }); // host: what the certificate must name
     const ms = o.readTimeout > 0 ? o.readTimeout * 1000 : 0;
     const fail = (e: Error): void => { if (timer) clearTimeout(timer); s.destroy(); reject(new EdgeError('UL_TLS_FAILED', `TLS with ${o.host}:${o.port} failed: ${e.message}`, { cause: e })); };
     const timer = ms ? setTimeout(() => fail(new Error(`no handshake within ${o.readTimeout} s`)), ms) : undefined;
