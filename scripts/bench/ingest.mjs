@@ -5,11 +5,12 @@
 // SQLite index), N times each; prints median times, the ratio edge/storescp and
 // dicom-edge's peak RSS (VmHWM of the agent process), then one JSON line.
 //
-//   node scripts/bench/ingest.mjs [--reps 3] [--big MiB] [--only ct,small,big] [--keep]
+//   node scripts/bench/ingest.mjs [--reps 3] [--big MiB] [--only ct,small,big] [--keep] [--cli FILE]
 //
 // --big 1024 also sends one 1 GiB object (storescp once, dicom-edge once) and reports
-// the agent's peak RSS for it. Every listener binds 127.0.0.1 (bindlo shim for DCMTK).
-// A run longer than --limit seconds (default 300) fails the benchmark. Needs
+// the agent's peak RSS for it. --cli runs another bundle (default dist/dicom-edge.js).
+// Every listener binds 127.0.0.1 (bindlo shim for DCMTK). A run longer than --limit
+// seconds (default 300) fails the benchmark. Needs
 // `npm run build` (dist/dicom-edge.js; built here if missing), DCMTK and gcc.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -22,7 +23,6 @@ import { dirBytes, writeBigObject, writeStudy } from './lib/dicom-gen.mjs';
 import { buildBindlo, edgeIni, freePort, procStatusBytes, startListener, timeStorescu } from './lib/procs.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const cli = path.join(repo, 'dist', 'dicom-edge.js');
 const MiB = 1024 * 1024;
 const RSS_TARGET = 150 * MiB;
 
@@ -33,12 +33,14 @@ const { values: opt } = parseArgs({
     only: { type: 'string', default: 'ct,small,big' },
     limit: { type: 'string', default: '300' },
     keep: { type: 'boolean', default: false },
+    cli: { type: 'string', default: path.join(repo, 'dist', 'dicom-edge.js') },
   },
 });
 const reps = Number(opt.reps);
 const bigMiB = Number(opt.big);
 const limitMs = Number(opt.limit) * 1000;
 const only = new Set(opt.only.split(','));
+const cli = path.resolve(opt.cli);
 
 const WORKLOADS = [
   { name: 'ct', label: `CT 300 × 512×512×16`, count: 300, rows: 512, cols: 512, target: 1.5 },
@@ -63,6 +65,7 @@ const mb = (b) => b / MiB;
 
 function ensureBuilt() {
   if (fs.existsSync(cli)) return;
+  if (cli !== path.join(repo, 'dist', 'dicom-edge.js')) throw new Error(`no such file: ${cli}`);
   log('dist/dicom-edge.js missing: npm run build');
   const r = spawnSync(process.execPath, [path.join(repo, 'scripts', 'build.mjs')], { cwd: repo, stdio: 'inherit' });
   if (r.status !== 0) throw new Error('build failed');
