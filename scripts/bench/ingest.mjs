@@ -12,6 +12,7 @@
 // Every listener binds 127.0.0.1 (bindlo shim for DCMTK). A run longer than --limit
 // seconds (default 300) fails the benchmark. Needs
 // `npm run build` (dist/dicom-edge.js; built here if missing), DCMTK and gcc.
+// Exit status: 0 every target met, 1 a target missed, 2 a run failed or took too long.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
