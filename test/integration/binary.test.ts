@@ -9,8 +9,9 @@ import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { testIni } from '../helpers/agent';
-import { freePort, waitForPort } from '../helpers/ports';
+import { canConnect, freePort, waitForPort } from '../helpers/ports';
 import { tmpDir } from '../helpers/tmp';
+import { notifyReceiver, notifySkipReason } from '../unit/native/notify-receiver';
 
 const BINARY = join(process.cwd(), 'dist', 'dicom-edge');
 const version = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
@@ -101,3 +102,30 @@ test('the binary runs the agent and echoes itself', async (t) => {
   assert.match(log, /store .*: 0 instances/, 'the SQLite index opened inside the binary');
   assert.match(log, /EDGE listening on 127\.0\.0\.1:\d+/);
 });
+
+// `run` sends READY=1 / WATCHDOG=1 / STOPPING=1 once src/cli/commands/run.ts calls
+// src/native/sd-notify; until then this test is skipped.
+const notifyWired = readFileSync('src/cli/commands/run.ts', 'utf8').includes('native/sd-notify');
+
+test('under systemd (NOTIFY_SOCKET, WATCHDOG_USEC) the binary reports READY=1, WATCHDOG=1, STOPPING=1',
+  { skip: notifyWired ? notifySkipReason() : 'run does not call src/native/sd-notify yet' }, async (t) => {
+    const { dir, bin, env } = await lonelyBinary(t);
+    const r = await notifyReceiver(t);
+    const port = await freePort();
+    const ini = join(dir, 'edge.ini');
+    writeFileSync(ini, testIni({ port, dataDir: join(dir, 'data') }));
+    // systemd-notify must be on PATH here, as it is for a systemd service.
+    const svcEnv = { ...env, PATH: '/usr/bin:/bin', NOTIFY_SOCKET: r.path, WATCHDOG_USEC: '200000' };
+    const agent = spawn(bin, ['run', '--config', ini], { cwd: dir, env: svcEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    let log = '';
+    agent.stdout.on('data', (d: Buffer) => { log += d.toString(); });
+    agent.stderr.on('data', (d: Buffer) => { log += d.toString(); });
+    const exited = new Promise<number | null>((res) => agent.once('exit', (code) => res(code)));
+    t.after(() => { if (agent.exitCode === null) agent.kill('SIGKILL'); });
+    const ready = await r.next((m) => m.split('\n').includes('READY=1'));
+    assert.ok(await canConnect(port), `READY=1 came after the port listens: ${ready}`);
+    await r.next((m) => m === 'WATCHDOG=1');
+    agent.kill('SIGTERM');
+    await r.next((m) => m.split('\n').includes('STOPPING=1'));
+    assert.equal(await exited, 0, log);
+  });

@@ -1,62 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { notify, notifyArgs, notifyEnabled, startWatchdog, watchdogIntervalMs } from '../../../src/native/sd-notify';
-import { tmpDir } from '../../helpers/tmp';
+import { notifyReceiver as receiver, notifySkipReason } from './notify-receiver';
 
-const hasHelper = spawnSync('systemd-notify', ['--version']).status === 0;
-const hasPython = spawnSync('python3', ['--version']).status === 0;
-const skipReal = !hasHelper ? 'systemd-notify missing (scripts/install-test-deps installs systemd)'
-  : !hasPython ? 'python3 missing (it plays systemd\'s notification socket)' : false;
-
-// A stand-in for systemd's notification socket: an AF_UNIX datagram socket that prints each
-// message as a JSON line and, like systemd, closes any fd passed with BARRIER=1 (that is what
-// systemd-notify waits for).
-const RECEIVER = `
-import json, socket, sys, os, array
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-print(json.dumps("LISTENING"), flush=True)
-while True:
-    data, anc, flags, addr = s.recvmsg(4096, socket.CMSG_SPACE(16 * 4))
-    for level, typ, payload in anc:
-        if level == socket.SOL_SOCKET and typ == socket.SCM_RIGHTS:
-            fds = array.array("i"); fds.frombytes(payload[: len(payload) - len(payload) % 4])
-            for fd in fds: os.close(fd)
-    print(json.dumps(data.decode()), flush=True)
-`;
-
-interface Receiver { path: string; messages: string[]; next(pred: (m: string) => boolean): Promise<string>; proc: ChildProcess }
-
-async function receiver(t: { after(fn: () => unknown): unknown }): Promise<Receiver> {
-  const path = join(await tmpDir('edge-notify-', t), 'notify.sock');
-  const proc = spawn('python3', ['-c', RECEIVER, path], { stdio: ['ignore', 'pipe', 'inherit'] });
-  t.after(() => proc.kill('SIGKILL'));
-  const messages: string[] = [];
-  const waiters: Array<() => void> = [];
-  let buf = '';
-  proc.stdout!.on('data', (d: Buffer) => {
-    buf += d.toString();
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      messages.push(JSON.parse(buf.slice(0, i)) as string);
-      buf = buf.slice(i + 1);
-      for (const w of waiters.splice(0)) w();
-    }
-  });
-  const next = (pred: (m: string) => boolean): Promise<string> => new Promise((resolve) => {
-    const check = (): void => {
-      const hit = messages.find(pred);
-      if (hit !== undefined) resolve(hit); else waiters.push(check);
-    };
-    check();
-  });
-  await next((m) => m === 'LISTENING');
-  assert.ok(existsSync(path));
-  return { path, messages, next, proc };
-}
+const skipReal = notifySkipReason();
 
 test('without NOTIFY_SOCKET nothing is sent and no helper runs', async () => {
   assert.equal(notifyEnabled({}), false);
