@@ -8,7 +8,7 @@
 import type { DimseService, RequestContext } from '../dimse/channel';
 import type { CommandSet } from '../dimse/command';
 import { CommandField } from '../dimse/command-fields';
-import { encodeIdentifier } from '../dicom/identifier';
+import { encodeIdentifier, type Identifier } from '../dicom/identifier';
 import type { QueryEngine } from '../store/query';
 import { errorMessage } from '../util/errors';
 import { failureFields, qrModelOf, readRequestIdentifier } from './qr-common';
@@ -29,8 +29,20 @@ export function findScpService(engine: QueryEngine): DimseService {
   };
 }
 
-async function handleFind(engine: QueryEngine, { channel, message, context, signal, log }: RequestContext): Promise<void> {
-  const model = qrModelOf(context.abstractSyntax, 'find')!;
+async function handleFind(engine: QueryEngine, rc: RequestContext): Promise<void> {
+  const model = qrModelOf(rc.context.abstractSyntax, 'find')!;
+  return answerFind(rc, model, (identifier, signal) => engine.find(model, identifier, signal));
+}
+
+/**
+ * One C-FIND request of any FIND SOP class (Q/R, Modality Worklist): every identifier
+ * `produce` yields goes as a Pending response, then Success, Cancel or the failure status.
+ */
+export async function answerFind(
+  { channel, message, context, signal, log }: RequestContext, label: string,
+  produce: (identifier: Identifier, signal: AbortSignal) => AsyncIterable<Identifier>,
+): Promise<void> {
+  const model = label;
   const ts = context.transferSyntax;
   const respond = (fields: Partial<CommandSet>, dataset?: Buffer): Promise<void> => channel.send(message.contextId, {
     commandField: CommandField.C_FIND_RSP,
@@ -42,7 +54,7 @@ async function handleFind(engine: QueryEngine, { channel, message, context, sign
   let final: Partial<CommandSet> = { status: 0x0000 };
   try {
     const identifier = await readRequestIdentifier(message, ts);
-    for await (const match of engine.find(model, identifier, signal)) {
+    for await (const match of produce(identifier, signal)) {
       if (signal.aborted) break;
       await respond({ status: PENDING }, encodeIdentifier(match, ts));
       // Let the socket's reads run now and then, so that a C-CANCEL is seen promptly.

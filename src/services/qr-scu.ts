@@ -136,7 +136,12 @@ async function withChannel<T>(channel: DimseChannel, fn: () => Promise<T>): Prom
 
 /** C-FIND: `onMatch` sees each match as it arrives. */
 export async function find(r: QrRequest & { onMatch?(match: Identifier, n: number): void }): Promise<FindResult> {
-  const uid = qrSopClass(r.model, 'find');
+  return findOn({ ...r, sopClassUid: qrSopClass(r.model, 'find') });
+}
+
+/** C-FIND on any FIND SOP class (a Q/R model, Modality Worklist PS3.4 K.4.1). */
+export async function findOn(r: QrConnection & { sopClassUid: string; identifier: Identifier; onMatch?(match: Identifier, n: number): void }): Promise<FindResult> {
+  const uid = r.sopClassUid;
   const channel = await open(r, [{ abstractSyntax: uid, transferSyntaxes: syntaxes(r), role: 'scu' }]);
   return withChannel(channel, async () => {
     const matches: Identifier[] = [];
