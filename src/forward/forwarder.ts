@@ -18,7 +18,7 @@ import { destinationKey, forwardSettings, validateForwardConfig, type ForwardSet
 import { matchesAll, tagsNeeded } from './match';
 import { QueueDb } from './queue-db';
 import { Retention } from './retention';
-import { DestinationWorker } from './worker';
+import { DestinationWorker, type JobKind } from './worker';
 
 export interface ForwarderOptions {
   config: Config;
@@ -40,6 +40,7 @@ export class Forwarder {
   private config: Config;
   private settings: ForwardSettings;
   private readonly workers = new Map<string, DestinationWorker>();
+  private readonly kinds: JobKind[] = [];
   private readonly retention: Retention;
   private retentionTimer?: NodeJS.Timeout;
   private retentionSoon?: NodeJS.Timeout;
@@ -68,6 +69,22 @@ export class Forwarder {
     }
     if (targets.size) setImmediate(() => { for (const d of targets.keys()) this.worker(d)?.wake(); });
   };
+
+  /** Other kinds of jobs (e.g. the MPPS relay) the destination workers send with the same retries. */
+  registerJobKind(kind: JobKind): void {
+    if (!this.kinds.some((k) => k.route === kind.route)) this.kinds.push(kind);
+  }
+
+  /**
+   * Queues a job of a registered kind: `key` is its identity per destination (a job still
+   * waiting keeps its place), `group` keeps order like a study. Call it inside the caller's
+   * index transaction to make it durable with the caller's data; the worker wakes after.
+   */
+  enqueueJob(j: { key: string; group: string; destination: string; route: string }): boolean {
+    const added = this.queue.enqueue({ sopUid: j.key, studyUid: j.group, destination: j.destination, route: j.route, now: Date.now() });
+    setImmediate(() => this.worker(j.destination)?.wake());
+    return added;
+  }
 
   /** Destination key → name of the first route that sends the instance there. */
   destinationsFor(row: InstanceRow): Map<string, string> {
@@ -143,7 +160,7 @@ export class Forwarder {
     if (!w) {
       w = new DestinationWorker({
         destination: dest, queue: this.workerQueue, root: this.o.root, log: this.log,
-        remote: () => this.remoteFor(dest), config: () => this.config, retry: () => this.settings.retry,
+        remote: () => this.remoteFor(dest), config: () => this.config, retry: () => this.settings.retry, kinds: () => this.kinds,
         onRecorded: () => this.retentionAfterDelivery(), pollMs: this.o.pollMs,
       });
       this.workers.set(dest, w);

@@ -40,7 +40,10 @@ CREATE TABLE IF NOT EXISTS forward_destinations (
 
 export interface DueJob {
   id: number;
+  /** The instance's SOP Instance UID (for other job kinds: their own key, e.g. an MPPS instance). */
   sopUid: string;
+  /** The route that queued it; for other job kinds the kind's name (worker JobKind.route). */
+  route: string | null;
   studyUid: string;
   attempts: number;
   createdAt: number;
@@ -68,7 +71,7 @@ export type JobOutcome =
   | { id: number; kind: 'retry'; status: number | null; error: string; nextAttemptAt: number }
   | { id: number; kind: 'unclaim' };
 
-const DUE = `SELECT j.id, j.sop_uid AS sopUid, j.study_uid AS studyUid, j.attempts, j.created_at AS createdAt,
+const DUE = `SELECT j.id, j.sop_uid AS sopUid, j.route, j.study_uid AS studyUid, j.attempts, j.created_at AS createdAt,
     i.path, i.sop_class_uid AS sopClassUid, i.transfer_syntax AS transferSyntaxUid, i.data_set_offset AS dataSetOffset, i.size
   FROM forward_jobs j LEFT JOIN instances i ON i.sop_uid = j.sop_uid
   WHERE j.destination = @dest AND j.state = 'pending' AND j.next_attempt_at <= @now

@@ -17,7 +17,22 @@ import type { RetrySettings } from './config';
 import { backoffMs, isOutOfResources, limitReached, verdictOf } from './policy';
 import type { DueJob, JobOutcome, QueueDb } from './queue-db';
 
+/**
+ * Jobs that are not stored instances, sent by the same workers with the same retries and
+ * back-off (e.g. the MPPS relay): recognised by forward_jobs.route.
+ */
+export interface JobKind {
+  route: string;
+  /**
+   * Delivers one job to the remote. Throws only when the remote cannot be reached or the
+   * association fails (the whole destination backs off, as for instances).
+   */
+  deliver(job: DueJob, remote: RemoteAe, config: Config): Promise<{ verdict: 'delivered' | 'retry' | 'dead'; status: number | null; error?: string }>;
+}
+
 export interface WorkerOptions {
+  /** Other job kinds (looked up per job, so kinds registered later apply). */
+  kinds?: () => readonly JobKind[];
   destination: string;
   remote: () => RemoteAe | undefined;
   queue: QueueDb;
@@ -156,6 +171,8 @@ export class DestinationWorker {
   }
 
   private async sendOne(job: DueJob): Promise<JobOutcome> {
+    const kind = job.route === null ? undefined : this.o.kinds?.().find((k) => k.route === job.route);
+    if (kind) return this.sendOther(kind, job);
     if (job.path === null || job.sopClassUid === null) return { id: job.id, kind: 'dead', status: null, error: 'instance no longer in the store' };
     const abs = join(this.o.root, job.path);
     const st = await stat(abs).catch(() => null);
@@ -192,6 +209,27 @@ export class DestinationWorker {
       return { id: job.id, kind: 'dead', status: res.status, error };
     }
     return this.failure(job, res.status, error);
+  }
+
+  /** A job of another kind: its own association and verdict; the outcome rules are the instances'. */
+  private async sendOther(kind: JobKind, job: DueJob): Promise<JobOutcome> {
+    const remote = this.o.remote();
+    if (!remote) throw new DestinationDown(`no [RemoteAE] named ${this.destination} in the configuration`);
+    let r: Awaited<ReturnType<JobKind['deliver']>>;
+    try {
+      r = await kind.deliver(job, remote, this.o.config());
+    } catch (e) {
+      throw new DestinationDown(`${kind.route} ${job.sopUid}: ${errorMessage(e)}`);
+    } finally {
+      this.lastUse = this.now();
+    }
+    const error = r.error ?? `status 0x${(r.status ?? 0xffff).toString(16).padStart(4, '0')}`;
+    if (r.verdict === 'delivered') return { id: job.id, kind: 'done', status: r.status ?? 0 };
+    if (r.verdict === 'dead') {
+      this.o.log.warn(`forward ${this.destination}: ${kind.route} ${job.sopUid} is a dead letter: ${error}`);
+      return { id: job.id, kind: 'dead', status: r.status, error };
+    }
+    return this.failure(job, r.status, error);
   }
 
   /** The open association if it proposed this class, else a new one for every waiting class. */
