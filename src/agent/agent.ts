@@ -14,6 +14,8 @@ import { qrScpServices } from '../services/qr-scp';
 import { IndexDb } from '../store/index-db';
 import { InstanceStore } from '../store/instance-store';
 import { Forwarder } from '../forward/forwarder';
+import { Mpps } from '../mpps';
+import { Worklist } from '../worklist';
 import type { Logger } from '../util/log';
 import type { Association } from '../ul/association';
 import { DicomServer } from '../ul/server';
@@ -37,6 +39,8 @@ export class Agent {
   readonly index: IndexDb;
   readonly store: InstanceStore;
   readonly forwarder: Forwarder;
+  readonly worklist: Worklist;
+  readonly mpps: Mpps;
   /** Recent associations and counters (web operations page, /metrics). */
   readonly activity = new ActivityLog();
   web?: WebServer;
@@ -53,7 +57,9 @@ export class Agent {
       root: c.storage.path, aeTitle: c.localAe.aeTitle, implementationClassUid: c.localAe.implementationClassUid,
       implementationVersionName: c.localAe.implementationVersionName, duplicates: c.storage.duplicates, index: this.index,
     });
-    this.services = this.activity.wrapServices([echoService, storageScpService(this.store, { stored: (r) => this.activity.stored(r.row.size) }), ...qrScpServices(this.index, () => this.config), ...(o.services ?? [])]);
+    this.worklist = new Worklist({ index: this.index, config: () => this.config, log: o.log.child('worklist') });
+    this.mpps = new Mpps({ index: this.index, forwarder: this.forwarder, config: () => this.config, log: o.log.child('mpps') });
+    this.services = this.activity.wrapServices([echoService, this.worklist.service, this.mpps.service, storageScpService(this.store, { stored: (r) => this.activity.stored(r.row.size) }), ...qrScpServices(this.index, () => this.config), ...(o.services ?? [])]);
     this.server = new DicomServer({ config: () => this.config, log: o.log.child('dicom'), onAssociation: (a) => this.onAssociation(a) });
   }
 
@@ -70,6 +76,7 @@ export class Agent {
     const r = await this.store.recover();
     this.log.info(`store ${c.storage.path}: ${this.index.countInstances()} instances; recovery removed ${r.orphanTempFiles} temp file(s), ${r.missingFiles.length} row(s) without file, re-indexed ${r.reindexed}${r.integrityProblems.length ? `, INTEGRITY: ${r.integrityProblems.join('; ')}` : ''}`);
     this.forwarder.start();
+    this.worklist.start();
     const addr = await this.listenDicom(c);
     this.log.info(`${c.localAe.aeTitle} listening on ${addr.address}:${addr.port} (max PDU ${c.network.maxPdu}, SO_SNDBUF ${c.network.socketSndBuf}, SO_RCVBUF ${c.network.socketRcvBuf}, dimseSize ${c.memory.dimseSize}, max associations ${c.network.maxAssociations})`);
     this.web = await startWebServer(c, {
@@ -103,6 +110,7 @@ export class Agent {
   async stop(graceMs = 5000): Promise<void> {
     await this.web?.close();
     await this.server.close(graceMs);
+    await this.worklist.stop();
     await this.forwarder.stop();
     this.dumps?.close();
     this.index.close();
