@@ -4,6 +4,7 @@ import { ensureDefaultConfig } from '../config/default-ini';
 import { loadConfig, resolveConfigPath } from '../config/load';
 import '../forward/config'; // registers [Route], [Forward] and the [Storage] retention keys
 import '../web/config'; // registers [Web]
+import '../worklist/config'; // registers [Worklist], RemoteAE worklist/mpps and the mpps abbreviation
 import type { Config } from '../config/types';
 import { ConfigError, errorMessage } from '../util/errors';
 import { createLogger, type Logger } from '../util/log';

@@ -8,6 +8,7 @@ import { EMBEDDED_LABEL, parseConfig, readKernelBufferLimits, resolveConfigPath,
 import { resolve } from 'node:path';
 import '../forward/config'; // registers [Route], [Forward] and the [Storage] retention keys
 import '../web/config'; // registers [Web]
+import '../worklist/config'; // registers [Worklist], RemoteAE worklist/mpps and the mpps abbreviation
 
 export interface CheckResult {
   ok: boolean;

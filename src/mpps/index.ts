@@ -8,7 +8,6 @@
 import type { Config } from '../config/types';
 import type { DimseService } from '../dimse/channel';
 import { decodeIdentifier, encodeIdentifier, type Identifier } from '../dicom/identifier';
-import { registerSopClasses } from '../dicom/sop-classes';
 import type { Forwarder } from '../forward/forwarder';
 import type { IndexDb } from '../store/index-db';
 import type { Logger } from '../util/log';
@@ -19,9 +18,6 @@ import { applySet, checkCreate, checkSet, MPPS_SOP_CLASS, MPPS_STATUS, statusOf,
 import { mppsScpService } from './scp';
 
 export { MPPS_SOP_CLASS } from './rules';
-
-// `scp = mpps` in [Server] (ours): the class is not in the statement's table.
-registerSopClasses([{ uid: MPPS_SOP_CLASS, name: 'Modality Performed Procedure Step SOP Class', category: 'worklist', abbreviation: 'mpps' }]);
 
 const EXPLICIT_LE = '1.2.840.10008.1.2.1';
 

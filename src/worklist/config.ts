@@ -11,12 +11,15 @@
  *
  *   [RemoteAE] worklist = yes    ; an upstream RIS (MWL SCP) the proxy asks
  *   [RemoteAE] mpps = yes       ; MPPS N-CREATE/N-SET received are relayed there
+ *   [Server] scp = mpps         ; abbreviation of the MPPS SOP class 1.2.840.10008.3.1.2.3.3
  */
 import { join, resolve } from 'node:path';
 import type { LoadedConfig } from '../config/load';
 import { findSection, registerOptions, registerSection, type OptionDef, type ParseResult } from '../config/schema';
 import type { Config, RemoteAe } from '../config/types';
 import { parseDuration } from '../forward/config';
+import { registerSopClasses } from '../dicom/sop-classes';
+import { MPPS_SOP_CLASS } from '../mpps/rules';
 
 export interface WorklistSettings {
   /** Absolute folder of local items. */
@@ -53,6 +56,9 @@ export function registerWorklistConfig(): void {
     worklist: { type: 'bool', default: false },
     mpps: { type: 'bool', default: false },
   });
+  // `scp = mpps` in [Server] (ours): MPPS is not in the statement's table. It belongs to the
+  // worklist's domain (PS3.4 F), hence that category.
+  registerSopClasses([{ uid: MPPS_SOP_CLASS, name: 'Modality Performed Procedure Step SOP Class', category: 'worklist', abbreviation: 'mpps' }]);
 }
 registerWorklistConfig();
 
