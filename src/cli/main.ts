@@ -22,6 +22,7 @@ const COMMANDS: Record<string, () => Command> = {
   queue: () => require('./commands/queue'),
   user: () => require('./commands/user'),
   console: () => require('./commands/console'),
+  worklist: () => require('./commands/worklist'),
 };
 
 function help(): string {
