@@ -14,6 +14,7 @@ import { qrScpServices } from '../services/qr-scp';
 import { IndexDb } from '../store/index-db';
 import { InstanceStore } from '../store/instance-store';
 import { Forwarder } from '../forward/forwarder';
+import { PrintSpooler } from '../print/spooler';
 import { Mpps } from '../mpps';
 import { Worklist } from '../worklist';
 import type { Logger } from '../util/log';
@@ -39,6 +40,8 @@ export class Agent {
   readonly index: IndexDb;
   readonly store: InstanceStore;
   readonly forwarder: Forwarder;
+  /** Print SCP, spool and print SCU per printer ([RemoteAE] printer = yes). */
+  readonly print: PrintSpooler;
   readonly worklist: Worklist;
   readonly mpps: Mpps;
   /** Recent associations and counters (web operations page, /metrics). */
@@ -59,8 +62,9 @@ export class Agent {
     });
     this.worklist = new Worklist({ index: this.index, config: () => this.config, log: o.log.child('worklist') });
     this.mpps = new Mpps({ index: this.index, forwarder: this.forwarder, config: () => this.config, log: o.log.child('mpps') });
-    this.services = this.activity.wrapServices([echoService, this.worklist.service, this.mpps.service, storageScpService(this.store, { stored: (r) => this.activity.stored(r.row.size) }), ...qrScpServices(this.index, () => this.config), ...(o.services ?? [])]);
-    this.server = new DicomServer({ config: () => this.config, log: o.log.child('dicom'), onAssociation: (a) => this.onAssociation(a) });
+    this.print = new PrintSpooler({ config: c, db: this.index.db, storagePath: c.storage.path, log: o.log.child('print') });
+    this.services = this.activity.wrapServices([echoService, ...this.print.services, this.worklist.service, this.mpps.service, storageScpService(this.store, { stored: (r) => this.activity.stored(r.row.size) }), ...qrScpServices(this.index, () => this.config), ...(o.services ?? [])]);
+    this.server = new DicomServer({ config: () => this.config, log: o.log.child('dicom'), onAssociation: (a) => this.onAssociation(a), extraLocalAeTitles: () => this.print.aeTitles() });
   }
 
   get tmpDir(): string { return join(this.config.storage.path, 'tmp'); }
@@ -76,6 +80,7 @@ export class Agent {
     const r = await this.store.recover();
     this.log.info(`store ${c.storage.path}: ${this.index.countInstances()} instances; recovery removed ${r.orphanTempFiles} temp file(s), ${r.missingFiles.length} row(s) without file, re-indexed ${r.reindexed}${r.integrityProblems.length ? `, INTEGRITY: ${r.integrityProblems.join('; ')}` : ''}`);
     this.forwarder.start();
+    this.print.start();
     this.worklist.start();
     const addr = await this.listenDicom(c);
     this.log.info(`${c.localAe.aeTitle} listening on ${addr.address}:${addr.port} (max PDU ${c.network.maxPdu}, SO_SNDBUF ${c.network.socketSndBuf}, SO_RCVBUF ${c.network.socketRcvBuf}, dimseSize ${c.memory.dimseSize}, max associations ${c.network.maxAssociations})`);
@@ -103,6 +108,7 @@ export class Agent {
   reload(config: Config): void {
     this.config = config;
     this.forwarder.reload(config);
+    this.print.reload(config);
     this.web?.reload(config);
     this.log.info('configuration reloaded');
   }
@@ -112,6 +118,7 @@ export class Agent {
     await this.server.close(graceMs);
     await this.worklist.stop();
     await this.forwarder.stop();
+    await this.print.stop();
     this.dumps?.close();
     this.index.close();
   }
