@@ -6,6 +6,7 @@ import { printError } from './context';
 import { packageVersion as version } from '../config/version';
 import '../console/config-section'; // registers [Console] before any configuration is parsed
 import '../ul/tls-config'; // registers [TLS] and RemoteAE tls
+import '../print/config'; // registers [Print] and the RemoteAE printer keys
 
 interface Command { usage: string; run(argv: string[]): Promise<number> }
 
@@ -22,6 +23,8 @@ const COMMANDS: Record<string, () => Command> = {
   queue: () => require('./commands/queue'),
   user: () => require('./commands/user'),
   console: () => require('./commands/console'),
+  print: () => require('./commands/print'),
+  'print-queue': () => require('./commands/print-queue'),
   worklist: () => require('./commands/worklist'),
 };
 
