@@ -120,6 +120,7 @@ export class Agent {
     await this.forwarder.stop();
     await this.print.stop();
     this.dumps?.close();
+    await this.store.close();
     this.index.close();
   }
 

@@ -31,7 +31,12 @@ export interface TempFile {
   dataSetOffset: number;
   /** Data set bytes received. */
   dataSetLength: number;
+  /** The first bytes of the data set (up to HEAD_BYTES), kept so the header is parsed without reading the file back. */
+  head: Buffer;
 }
+
+/** Bytes of the data set kept in memory for the header parser (a CT header is ~2-4 KiB). */
+export const HEAD_BYTES = 64 * 1024;
 
 export type Finalizer<R> = (tmp: TempFile) => Promise<R>;
 
@@ -48,6 +53,10 @@ export class IncomingInstance<R = unknown> extends Writable {
   private handedOver = false;
   /** True when no temp file is ever created (the request was refused up front). */
   private readonly noFile: boolean;
+  /** The File Meta Information goes out with the first data write (one syscall less). */
+  private metaPending = true;
+  private readonly headParts: Buffer[] = [];
+  private headLength = 0;
 
   constructor(
     info: BeginInfo,
@@ -56,6 +65,8 @@ export class IncomingInstance<R = unknown> extends Writable {
     private readonly meta: Buffer,
     private readonly finalizer: Finalizer<R>,
     preFailure: StoreError | null = null,
+    /** A temp file already created (and open) by the store's pool, at `tmpPath`. */
+    preOpened?: number,
   ) {
     // autoDestroy off: 'finish' must not trigger _destroy (which deletes the temp file)
     // before commit() has handed the file over.
@@ -63,6 +74,7 @@ export class IncomingInstance<R = unknown> extends Writable {
     this.info = info;
     this.failure = preFailure;
     this.noFile = preFailure !== null;
+    if (preOpened !== undefined) this.fd = preOpened;
   }
 
   /** The failure that commit() will report, as soon as it is known (or null). */
@@ -72,12 +84,11 @@ export class IncomingInstance<R = unknown> extends Writable {
 
   /** Opens the temp file (O_EXCL, 0600) and writes preamble + File Meta Information. */
   override _construct(cb: (err?: Error | null) => void): void {
-    if (this.failure) return cb();
+    if (this.failure || this.fd !== null) return cb();
     this.fsops
       .open(this.tmpPath, 'wx', 0o600)
       .then(async (fd) => {
         this.fd = fd;
-        await this.fsops.writeAll(fd, [this.meta]);
       })
       .catch((e) => this.fail(e, 'creating the temp file'))
       .then(() => cb(), cb);
@@ -92,20 +103,38 @@ export class IncomingInstance<R = unknown> extends Writable {
   }
 
   private writeChunks(bufs: Buffer[], cb: (err?: Error | null) => void): void {
-    for (const b of bufs) this.bytesReceived += b.length;
+    for (const b of bufs) {
+      this.bytesReceived += b.length;
+      this.keepHead(b);
+    }
     if (this.failure || this.fd === null) return cb();
     this.fsops
-      .writeAll(this.fd, bufs)
+      .writeAll(this.fd, this.withMeta(bufs))
       .catch((e) => this.fail(e, 'writing the data set'))
       .then(() => cb(), cb);
+  }
+
+  /** Copies (the chunk may be a view of a socket buffer) the start of the data set. */
+  private keepHead(b: Buffer): void {
+    if (this.headLength >= HEAD_BYTES) return;
+    const part = Buffer.from(b.subarray(0, HEAD_BYTES - this.headLength));
+    this.headParts.push(part);
+    this.headLength += part.length;
+  }
+
+  private withMeta(bufs: Buffer[]): Buffer[] {
+    if (!this.metaPending) return bufs;
+    this.metaPending = false;
+    return [this.meta, ...bufs];
   }
 
   /** End of data: fsync the file so it is durable before it is renamed. */
   override _final(cb: (err?: Error | null) => void): void {
     const fd = this.fd;
     if (this.failure || fd === null) return cb();
-    this.fsops
-      .fsync(fd)
+    const meta = this.withMeta([]);
+    (meta.length ? this.fsops.writeAll(fd, meta) : Promise.resolve())
+      .then(() => this.fsops.fsync(fd))
       .then(() => {
         this.fd = null;
         return this.fsops.close(fd);
@@ -143,7 +172,8 @@ export class IncomingInstance<R = unknown> extends Writable {
     }
     this.handedOver = true;
     try {
-      return await this.finalizer({ path: this.tmpPath, dataSetOffset: this.meta.length, dataSetLength: this.bytesReceived });
+      const head = Buffer.concat(this.headParts, this.headLength);
+      return await this.finalizer({ path: this.tmpPath, dataSetOffset: this.meta.length, dataSetLength: this.bytesReceived, head });
     } catch (e) {
       this.handedOver = false;
       await this.removeTemp();

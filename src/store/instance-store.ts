@@ -7,11 +7,12 @@ import { dirname, join } from 'node:path';
 import { IncomingInstance, type BeginInfo, type TempFile } from './incoming-instance';
 import { buildFileMeta, parseFileMeta } from './part10';
 import { parseHeader, SUPPORTED_SYNTAXES, type HeaderAttributes } from './header';
-import { absoluteInstancePath, instanceRelPath, isAcceptableUid, tmpDir, tmpFileName, trimUid } from './paths';
+import { absoluteInstancePath, INSTANCE_BUCKETS, spareDir, instanceRelPath, isAcceptableUid, tmpDir, tmpFileName, trimUid } from './paths';
 import { IndexDb, type InstanceRow, type SqliteDb } from './index-db';
 import { STORE_STATUS, StoreError } from './store-errors';
 import { nodeStoreFs, type StoreFs } from './store-fs';
 import { recover } from './recover';
+import { TempPool } from './temp-pool';
 
 export { StoreError, STORE_STATUS } from './store-errors';
 export type { BeginInfo } from './incoming-instance';
@@ -60,6 +61,10 @@ export class InstanceStore {
   readonly root: string;
   private readonly fs: StoreFs;
   private readonly locks = new Map<string, Promise<unknown>>();
+  /** Temp files made ahead of need; started after recovery (which empties tmp/). */
+  private pool?: TempPool;
+  /** Bucket folders known to exist (created by init). */
+  private readonly buckets = new Set<string>();
 
   constructor(private readonly opts: InstanceStoreOptions) {
     this.root = opts.root;
@@ -69,7 +74,17 @@ export class InstanceStore {
   /** Creates `<root>/tmp` and `<root>/instances`. Call once before begin(). */
   async init(): Promise<void> {
     await this.fs.mkdirp(tmpDir(this.root), DIR_MODE);
-    await this.fs.mkdirp(join(this.root, 'instances'), DIR_MODE);
+    await this.fs.mkdirp(spareDir(this.root), DIR_MODE);
+    const base = join(this.root, 'instances');
+    await this.fs.mkdirp(base, DIR_MODE);
+    for (const b of INSTANCE_BUCKETS) {
+      const dir = join(base, b);
+      await this.fs.mkdirp(dir, DIR_MODE);
+      this.buckets.add(dir);
+    }
+    // Made durable once here, so placing an instance only fsyncs its own bucket.
+    await this.fs.fsyncDir(base);
+    await this.fs.fsyncDir(this.root);
   }
 
   /**
@@ -93,8 +108,9 @@ export class InstanceStore {
         receivingAeTitle: this.opts.aeTitle,
       });
     }
-    const tmp = join(tmpDir(this.root), tmpFileName());
-    return new IncomingInstance(clean, this.fs, tmp, meta, (t) => this.finalize(clean, t, perCall?.extraInTransaction), refusal);
+    const pre = refusal ? undefined : this.pool?.take();
+    const tmp = pre?.path ?? join(tmpDir(this.root), tmpFileName());
+    return new IncomingInstance(clean, this.fs, tmp, meta, (t) => this.finalize(clean, t, perCall?.extraInTransaction), refusal, pre?.fd);
   }
 
   private refusal(info: BeginInfo): StoreError | null {
@@ -113,7 +129,7 @@ export class InstanceStore {
   /** Reads the header from the temp file and checks it against the command. */
   private async checkedHeader(info: BeginInfo, tmp: TempFile): Promise<HeaderAttributes> {
     if (tmp.dataSetLength === 0) throw cannotUnderstand('empty data set');
-    const h = await this.readHeader(tmp.path, tmp.dataSetOffset, tmp.dataSetLength, info.transferSyntaxUid);
+    const h = await this.readHeader(tmp.path, tmp.dataSetOffset, tmp.dataSetLength, info.transferSyntaxUid, tmp.head);
     // PS3.4 B.2.3 A9xx: the data set's own identity must be the one the command announced.
     if (h.sopClassUid !== info.sopClassUid) throw mismatch(`SOP Class UID in data set (${h.sopClassUid}) ≠ command (${info.sopClassUid})`);
     if (h.sopInstanceUid !== info.sopInstanceUid) throw mismatch(`SOP Instance UID in data set (${h.sopInstanceUid}) ≠ command (${info.sopInstanceUid})`);
@@ -123,10 +139,11 @@ export class InstanceStore {
   }
 
   /** Reads a growing prefix of the data set until the header parser is satisfied. */
-  async readHeader(path: string, offset: number, length: number, syntax: string): Promise<HeaderAttributes> {
+  async readHeader(path: string, offset: number, length: number, syntax: string, head?: Buffer): Promise<HeaderAttributes> {
     let want = Math.min(length, FIRST_READ);
     for (;;) {
-      const prefix = await this.fs.readAt(path, offset, want);
+      // The bytes kept while receiving serve the common case; only a longer header reads the file.
+      const prefix = head && head.length >= want ? head.subarray(0, want) : await this.fs.readAt(path, offset, want);
       let r;
       try {
         r = parseHeader(prefix, syntax, length);
@@ -167,7 +184,7 @@ export class InstanceStore {
       throw new StoreError('STORE_DUPLICATE', STORE_STATUS.duplicate, `SOP Instance ${row.sopInstanceUid} is already stored`);
     }
     const duplicate = isDuplicate ? 'overwritten' : 'none';
-    const created = await this.fs.mkdirp(dirname(abs), DIR_MODE);
+    const created = this.buckets.has(dirname(abs)) ? undefined : await this.fs.mkdirp(dirname(abs), DIR_MODE);
     await this.fs.rename(tmpPath, abs);
     await this.syncDirs(dirname(abs), created);
     try {
@@ -207,6 +224,11 @@ export class InstanceStore {
     }
   }
 
+  /** Runs the configured index hook (forwarding) for a row indexed outside a live store (recovery). */
+  runIndexHooks(db: SqliteDb, row: InstanceRow): void {
+    this.opts.extraInTransaction?.(db, row, { duplicate: 'none' });
+  }
+
   /** Reads a stored file's meta and header (for re-indexing and for senders). */
   async readStoredFile(abs: string): Promise<StoredFileInfo> {
     const size = await this.fs.size(abs);
@@ -223,7 +245,16 @@ export class InstanceStore {
   /** Startup: creates the folders and checks consistency (recover.ts). Call before accepting associations. */
   async recover(): Promise<import('./recover').RecoverReport> {
     await this.init();
-    return recover(this, this.opts.index, this.fs);
+    const report = await recover(this, this.opts.index, this.fs);
+    this.pool ??= new TempPool(spareDir(this.root), this.fs);
+    this.pool.refill();
+    return report;
+  }
+
+  /** Deletes the pre-created temp files (at stop). */
+  async close(): Promise<void> {
+    await this.pool?.close();
+    this.pool = undefined;
   }
 }
 

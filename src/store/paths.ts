@@ -49,19 +49,37 @@ export function tmpDir(root: string): string {
   return join(root, 'tmp');
 }
 
+/** Empty temp files created ahead of need (TempPool); apart from tmp/ so "no partial file" checks stay simple. */
+export function spareDir(root: string): string {
+  return join(root, 'spare');
+}
+
 /** A fresh temp file name: random, never derived from anything the peer sent. */
 export function tmpFileName(): string {
   return `${randomBytes(12).toString('hex')}.part`;
 }
 
+/** The 256 first-level folders (00..ff) under instances/, created once at start. */
+export const INSTANCE_BUCKETS: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
 /**
  * Relative path (POSIX separators, stored in the index) of an instance file:
- * `instances/ab/cd/<sha1(sopInstanceUid)>.dcm`. Throws if the UID is not acceptable.
+ * `instances/ab/<sha1(sopInstanceUid)>.dcm`. One level of 256 folders, all created at
+ * start, so storing an instance never creates a folder (no parent fsync on the hot path).
+ * Stores written by earlier versions used `instances/ab/cd/<sha1>.dcm`; the index keeps
+ * each file's own path, so both stay readable. Throws if the UID is not acceptable.
  */
 export function instanceRelPath(sopInstanceUid: string): string {
   if (!isAcceptableUid(sopInstanceUid)) throw new Error(`not a valid UID: ${JSON.stringify(sopInstanceUid)}`);
   const h = createHash('sha1').update(sopInstanceUid, 'ascii').digest('hex');
-  return `instances/${h.slice(0, 2)}/${h.slice(2, 4)}/${h}.dcm`;
+  return `instances/${h.slice(0, 2)}/${h}.dcm`;
+}
+
+/** True when `rel` is where an instance with this UID may live (current or earlier layout). */
+export function isInstanceRelPathOf(sopInstanceUid: string, rel: string): boolean {
+  if (!isAcceptableUid(sopInstanceUid)) return false;
+  const h = createHash('sha1').update(sopInstanceUid, 'ascii').digest('hex');
+  return rel === `instances/${h.slice(0, 2)}/${h}.dcm` || rel === `instances/${h.slice(0, 2)}/${h.slice(2, 4)}/${h}.dcm`;
 }
 
 /**

@@ -6,7 +6,7 @@
  * - PRAGMA integrity_check.
  */
 import { join } from 'node:path';
-import { absoluteInstancePath, instanceRelPath, instancesDir, tmpDir } from './paths';
+import { absoluteInstancePath, instancesDir, isInstanceRelPathOf, spareDir, tmpDir } from './paths';
 import type { IndexDb, InstanceRow } from './index-db';
 import type { StoreFs } from './store-fs';
 import type { InstanceStore } from './instance-store';
@@ -43,6 +43,7 @@ export async function recover(store: InstanceStore, index: IndexDb, fs: StoreFs)
   return report;
 }
 
+/** Partial receptions in tmp/ (counted) and unused pre-created files in spare/ (not counted). */
 async function removeTempFiles(root: string, fs: StoreFs): Promise<number> {
   await fs.mkdirp(tmpDir(root), 0o750);
   let n = 0;
@@ -50,6 +51,7 @@ async function removeTempFiles(root: string, fs: StoreFs): Promise<number> {
     await fs.unlink(join(tmpDir(root), name));
     n++;
   }
+  for (const name of await readdirOrEmpty(spareDir(root), fs)) await fs.unlink(join(spareDir(root), name));
   return n;
 }
 
@@ -69,12 +71,16 @@ async function readdirOrEmpty(path: string, fs: StoreFs): Promise<string[]> {
   }
 }
 
-/** instances/ab/cd/<sha1>.dcm, as relative POSIX paths. */
+/** instances/ab/<sha1>.dcm (and the earlier instances/ab/cd/<sha1>.dcm), as relative POSIX paths. */
 async function listInstanceFiles(root: string, fs: StoreFs): Promise<string[]> {
   const out: string[] = [];
   const base = instancesDir(root);
   for (const a of await readdirOrEmpty(base, fs)) {
     for (const b of await readdirOrEmpty(join(base, a), fs)) {
+      if (b.endsWith('.dcm')) {
+        out.push(`instances/${a}/${b}`);
+        continue;
+      }
       for (const f of await readdirOrEmpty(join(base, a, b), fs)) {
         if (f.endsWith('.dcm')) out.push(`instances/${a}/${b}/${f}`);
       }
@@ -89,14 +95,18 @@ async function reindex(store: InstanceStore, index: IndexDb, rel: string): Promi
     const f = await store.readStoredFile(abs);
     const h = f.header;
     if (!h.sopInstanceUid || !h.sopClassUid || !h.studyInstanceUid || !h.seriesInstanceUid) return false;
-    if (instanceRelPath(h.sopInstanceUid) !== rel) return false; // name must be sha1 of its own UID
+    if (!isInstanceRelPathOf(h.sopInstanceUid, rel)) return false; // name must be sha1 of its own UID
     const row: InstanceRow = {
       ...h, sopInstanceUid: h.sopInstanceUid, sopClassUid: h.sopClassUid,
       studyInstanceUid: h.studyInstanceUid, seriesInstanceUid: h.seriesInstanceUid,
       transferSyntaxUid: f.transferSyntaxUid, size: f.size, dataSetOffset: f.dataSetOffset, path: rel,
       callingAe: f.sendingAeTitle, calledAe: null, receivedAt: new Date().toISOString(),
     };
-    index.upsertInstance(row);
+    // Same transaction shape as a live store: the row and whatever the hooks add (routes).
+    index.transaction((db) => {
+      index.upsertInstance(row);
+      store.runIndexHooks(db, row);
+    });
     return true;
   } catch {
     return false;

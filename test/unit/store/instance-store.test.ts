@@ -5,24 +5,30 @@ import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync 
 import { dirname, join } from 'node:path';
 import { tmpDir } from '../../helpers/tmp';
 import { IndexDb } from '../../../src/store/index-db';
-import { InstanceStore, StoreError, type DuplicatePolicy } from '../../../src/store/instance-store';
+import { InstanceStore, StoreError, type DuplicatePolicy, type ExtraInTransaction } from '../../../src/store/instance-store';
 import { nodeStoreFs, type StoreFs } from '../../../src/store/store-fs';
 import { parseFileMeta } from '../../../src/store/part10';
 import type { IncomingInstance } from '../../../src/store/incoming-instance';
 import { sampleDataSet, SYNTAXES, EVR_LE, IVR_LE, CT, type SampleOptions } from './ds-builder';
+
+/** Every file under <root>/instances (the 256 bucket folders exist from the start). */
+function instanceFiles(root: string): string[] {
+  const base = join(root, 'instances');
+  return readdirSync(base, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).map((d) => d.name);
+}
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const dcmjs = require('dcmjs') as { data: { DicomMessage: { readFile(ab: ArrayBuffer): { meta: Record<string, { Value: unknown[] }>; dict: Record<string, { Value: unknown[] }> } } } };
 
 const UID = '1.2.3.4.5.6.7';
 
-async function setup(t: { after(fn: () => unknown): unknown }, o: { duplicates?: DuplicatePolicy; fs?: StoreFs } = {}) {
+async function setup(t: { after(fn: () => unknown): unknown }, o: { duplicates?: DuplicatePolicy; fs?: StoreFs; hook?: ExtraInTransaction } = {}) {
   const root = await tmpDir('store-', t);
   const index = IndexDb.open(join(root, 'index.sqlite'));
   t.after(() => index.close());
   const store = new InstanceStore({
     root, aeTitle: 'EDGE', implementationClassUid: '1.2.840.114093.1.1', implementationVersionName: '00.01.00.00',
-    duplicates: o.duplicates ?? 'overwrite', index, fs: o.fs,
+    duplicates: o.duplicates ?? 'overwrite', index, fs: o.fs, extraInTransaction: o.hook,
   });
   await store.init();
   return { root, index, store };
@@ -98,7 +104,7 @@ test('the file appears only at commit; before that only a 0600 temp file exists'
   assert.equal(temps.length, 1);
   assert.ok(!temps[0].includes(UID), 'temp name is random, not the UID');
   assert.equal(statSync(join(root, 'tmp', temps[0])).mode & 0o777, 0o600);
-  assert.deepEqual(readdirSync(join(root, 'instances')), []);
+  assert.deepEqual(instanceFiles(root), []);
   const r = await inst.commit();
   assert.ok(existsSync(r.path));
   assert.deepEqual(tmpFiles(root), []);
@@ -111,7 +117,7 @@ test('discard() removes the temp file and stores nothing', async (t) => {
   await send(inst, sampleDataSet(EVR_LE).subarray(0, 50));
   await inst.discard();
   assert.deepEqual(tmpFiles(root), []);
-  assert.deepEqual(readdirSync(join(root, 'instances')), []);
+  assert.deepEqual(instanceFiles(root), []);
   assert.equal(index.countInstances(), 0);
   await assert.rejects(inst.commit(), /STORE_DISCARDED|discard/);
 });
@@ -126,7 +132,7 @@ test('SOP Instance or Class UID in the data set ≠ command: A900, nothing kept'
   const e3 = await rejection(store1(store, sampleDataSet(EVR_LE, { studyUid: '' })));
   assert.equal(e3.status, 0xa900, 'no Study Instance UID');
   assert.deepEqual(tmpFiles(root), []);
-  assert.deepEqual(readdirSync(join(root, 'instances')), []);
+  assert.deepEqual(instanceFiles(root), []);
   assert.equal(index.countInstances(), 0);
 });
 
@@ -139,7 +145,7 @@ test('a SOP Instance UID like ../../x is refused (0117) and nothing is written a
   await send(inst, sampleDataSet(EVR_LE, { sopInstanceUid: bad }));
   assert.equal((await rejection(inst.commit())).status, 0x0117);
   assert.deepEqual(tmpFiles(root), []);
-  assert.deepEqual(readdirSync(join(root, 'instances')), []);
+  assert.deepEqual(instanceFiles(root), []);
   assert.deepEqual(readdirSync(dirname(root)).sort(), parentBefore);
   // (the parent listing above is unchanged, so nothing named x appeared beside the root)
   assert.ok(!existsSync(join(root, 'x')));
@@ -224,7 +230,7 @@ for (const code of ['ENOSPC', 'EDQUOT', 'EIO']) {
     assert.equal(inst.bytesReceived, data.length, 'bytes after the failure were still accepted (drained)');
     assert.match(e.message, new RegExp(code));
     assert.deepEqual(tmpFiles(root), []);
-    assert.deepEqual(readdirSync(join(root, 'instances')), []);
+    assert.deepEqual(instanceFiles(root), []);
     assert.equal(index.countInstances(), 0);
   });
 }
@@ -300,6 +306,18 @@ test('recover(): orphan temp files, rows without files, files without rows', asy
   assert.equal(join(root, back.path), b.path);
   assert.equal(back.calling_ae, 'MODALITY');
   assert.equal(back.patient_name, 'Doe^John');
+});
+
+test('recover(): a file whose row was lost (power loss with synchronous=NORMAL) is indexed again and its hooks run', async (t) => {
+  const hooked: string[] = [];
+  const { index, store } = await setup(t, { hook: (_db, row) => { hooked.push(row.sopInstanceUid); } });
+  await store1(store, sampleDataSet(EVR_LE, { sopInstanceUid: '1.2.3.20' }), EVR_LE, '1.2.3.20');
+  assert.deepEqual(hooked, ['1.2.3.20']);
+  index.deleteInstance('1.2.3.20'); // the commit that never reached the disk
+  const report = await store.recover();
+  assert.equal(report.reindexed, 1);
+  assert.deepEqual(hooked, ['1.2.3.20', '1.2.3.20'], 'the forwarding hook ran again, so routes are queued again');
+  assert.ok(index.getInstance('1.2.3.20'));
 });
 
 test('writes are paced by backpressure: never more than about highWaterMark buffered', async (t) => {

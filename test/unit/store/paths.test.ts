@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { absoluteInstancePath, checkUid, instanceRelPath, isAcceptableUid, trimUid } from '../../../src/store/paths';
+import { absoluteInstancePath, checkUid, instanceRelPath, isAcceptableUid, isInstanceRelPathOf, trimUid } from '../../../src/store/paths';
 
 test('checkUid follows PS3.5 9.1', () => {
   assert.equal(checkUid('1.2.840.10008.5.1.4.1.1.2'), null);
@@ -23,8 +23,12 @@ test('trimUid removes NUL and space padding', () => {
 
 test('instance paths are hashes, never built from the UID text', () => {
   const rel = instanceRelPath('1.2.3.4');
-  assert.match(rel, /^instances\/[0-9a-f]{2}\/[0-9a-f]{2}\/[0-9a-f]{40}\.dcm$/);
-  assert.equal(rel.split('/')[1], rel.split('/')[3].slice(0, 2));
+  assert.match(rel, /^instances\/[0-9a-f]{2}\/[0-9a-f]{40}\.dcm$/);
+  assert.equal(rel.split('/')[1], rel.split('/')[2].slice(0, 2));
+  assert.ok(isInstanceRelPathOf('1.2.3.4', rel));
+  const h = rel.split('/')[2].slice(0, 40);
+  assert.ok(isInstanceRelPathOf('1.2.3.4', `instances/${h.slice(0, 2)}/${h.slice(2, 4)}/${h}.dcm`), 'the earlier two-level layout is still recognised');
+  assert.ok(!isInstanceRelPathOf('1.2.3.5', rel));
   assert.ok(!rel.includes('1.2.3.4'));
   assert.throws(() => instanceRelPath('../../x'));
   assert.throws(() => instanceRelPath('1.2/../../etc'));
