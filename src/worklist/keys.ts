@@ -68,6 +68,8 @@ function spsTemplate(): Identifier {
 /** Every other Table K.6-1 key the proxy asks for (return keys: zero length). */
 function topTemplate(): Identifier {
   return [
+    // Asked for so that the RIS says how its text is encoded (carried through to the modality).
+    el(T.SpecificCharacterSet, 'CS'),
     el(T.AccessionNumber, 'SH'),
     el(T.ReferringPhysicianName, 'PN'),
     el(T.ReferencedStudySequence, 'SQ', []),
