@@ -11,6 +11,7 @@
  *
  *   [Print]                         ; the spool (durations as in [Forward])
  *   retryBase = 5s  retryCap = 5m  maxAttempts = 0 (no limit)  maxQueued = 100 (per printer)
+ *   eventReports = yes              ; N-EVENT-REPORT printer/job state changes to the modality
  *
  * Every list takes `\`, `,` between words (display formats: `\` or blanks, since `c,r` has a comma).
  */
@@ -43,6 +44,7 @@ export interface SpoolSettings {
   capMs: number;
   maxAttempts: number;
   maxQueued: number;
+  eventReports: boolean;
 }
 
 function words(raw: string): string[] {
@@ -87,6 +89,9 @@ export function registerPrintConfig(): void {
     retryCap: duration('5m'),
     maxAttempts: { type: 'int', default: 0, min: 0, max: 1_000_000 },
     maxQueued: { type: 'int', default: 100, min: 1, max: 100_000 },
+    // N-EVENT-REPORTs to the modality (Printer and Print Job state changes, PS3.4 H.4.5/H.4.6);
+    // some SCUs cannot take a request from the SCP (dcmjs-dimse's client fails on one).
+    eventReports: { type: 'bool', default: true },
   });
 }
 registerPrintConfig();
@@ -127,7 +132,7 @@ export function printerForCalledAe(config: Config, calledAe: string): PrinterDef
 export function spoolSettings(config: Config): SpoolSettings {
   const v = (config as LoadedConfig).sections?.Print?.[0]?.values ?? {};
   const n = (x: unknown, d: number): number => (typeof x === 'number' ? x : d);
-  return { baseMs: n(v.retryBase, 5000), capMs: n(v.retryCap, 300_000), maxAttempts: n(v.maxAttempts, 0), maxQueued: n(v.maxQueued, 100) };
+  return { baseMs: n(v.retryBase, 5000), capMs: n(v.retryCap, 300_000), maxAttempts: n(v.maxAttempts, 0), maxQueued: n(v.maxQueued, 100), eventReports: v.eventReports !== false };
 }
 
 /** Whole-configuration checks: printAs titles must be unique and not the local AE title. */

@@ -130,7 +130,10 @@ export class PrintSession {
     const attrs = kept.filter((e) => e.tag !== TAG.ReferencedFilmSessionSequence);
     const box: FilmBox = { uid: askedUid || newUid(), attrs, boxes: [] };
     const boxClass = this.color ? UID.ColorImageBox : UID.GrayImageBox;
-    format.boxes.forEach((_, i) => box.boxes.push({ uid: newUid(), position: i + 1, color: this.color }));
+    // Image box UIDs extend the film box UID with the position (unique as the film box UID
+    // is; an SCU can then address image boxes without waiting for this response).
+    const boxUid = (p: number): string => (box.uid.length + 1 + String(p).length <= 64 ? `${box.uid}.${p}` : newUid());
+    format.boxes.forEach((_, i) => box.boxes.push({ uid: boxUid(i + 1), position: i + 1, color: this.color }));
     this.filmBoxes.push(box);
     const dataset: Identifier = [...attrs];
     for (const [tag, v] of FILMBOX_DEFAULTS) if (!get(dataset, tag)) set(dataset, tag, v, 'CS');
@@ -179,7 +182,8 @@ export class PrintSession {
     box.dataset = box.dataset ?? [];
     merge(box.dataset, kept);
     if (!get(box.dataset, TAG.ImageBoxPosition)) set(box.dataset, TAG.ImageBoxPosition, String(box.position), 'US');
-    return { ...(warning ?? { status: ST.Success }), dataset: kept, instanceUid: uid };
+    // The response's attribute list is optional (PS3.7 10.1.3.1): the pixels are not echoed.
+    return { ...(warning ?? { status: ST.Success }), instanceUid: uid };
   }
 
   /** Film Box N-ACTION (print this film, H.4.2.2.4) → spool content, or a status. */

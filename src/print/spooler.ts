@@ -67,8 +67,8 @@ export class PrintSpooler {
       w = new PrinterWorker({
         name, db: this.db, storagePath: this.o.storagePath, log: this.o.log, pollMs: this.o.pollMs,
         printer: () => findPrinter(this.config, name), config: () => this.config, settings: () => spoolSettings(this.config),
-        onJob: (row) => this.scp.notifyJob(row.uid, jobStatusOf(row)),
-        onPrinterState: (s: PrinterState) => this.scp.notifyPrinter(name, s),
+        onJob: (row) => { if (spoolSettings(this.config).eventReports) this.scp.notifyJob(row.uid, jobStatusOf(row)); },
+        onPrinterState: (s: PrinterState) => { if (spoolSettings(this.config).eventReports) this.scp.notifyPrinter(name, s); },
       });
       this.workers.set(name, w);
       if (this.started) w.start();

@@ -65,7 +65,7 @@ export async function rampImage(dir: string, name = 'img.dcm'): Promise<string> 
   return out;
 }
 
-export interface PrintEdgeSetup { port: number; dataDir: string; printerPort: number; printerAet?: string; printAs?: string; extraRemotes?: string; name?: string }
+export interface PrintEdgeSetup { printLines?: string[]; port: number; dataDir: string; printerPort: number; printerAet?: string; printAs?: string; extraRemotes?: string; name?: string }
 
 /** INI of a dicom-edge that spools for one printer (fast retries). */
 export function printIni(s: PrintEdgeSetup): string {
@@ -73,7 +73,7 @@ export function printIni(s: PrintEdgeSetup): string {
     port: s.port, dataDir: s.dataDir,
     sections: {
       Server: ['scp = basicGrayPrint, basicColorPrint, presentationLut, printJob', 'accept = MODALITY, 127.0.0.1', 'accept = DCMJS, 127.0.0.1', 'accept = EDGE, 127.0.0.1'],
-      Print: ['retryBase = 200ms', 'retryCap = 1s'],
+      Print: ['retryBase = 200ms', 'retryCap = 1s', ...(s.printLines ?? [])],
     },
     tail: [
       `[RemoteAE]\nuserName = ${s.name ?? 'FILM'}\naetitle = ${s.printerAet ?? 'PRINTSCP'}\nip = 127.0.0.1\nport = ${s.printerPort}\nprinter = yes\nprintAs = ${s.printAs ?? 'EDGEPRINT'}`,
