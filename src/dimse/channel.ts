@@ -65,6 +65,8 @@ export class DimseChannel {
   private readonly pending = new Map<number, Pending>();
   private readonly running = new Map<number, AbortController>();
   private readonly inFlight = new Set<Promise<void>>();
+  /** Request message ids whose final response has been sent. */
+  private readonly answered = new Set<number>();
   private closed = false;
 
   constructor(private readonly o: ChannelOptions) {
@@ -113,6 +115,8 @@ export class DimseChannel {
   private async write(contextId: number, cmd: CommandSet, dataset: DatasetBody): Promise<void> {
     if (this.closed) throw new EdgeError('DIMSE_CLOSED', 'association closed');
     const encoded = encodeCommand(cmd);
+    const st = cmd.status;
+    if ((cmd.commandField ?? 0) & 0x8000 && st !== 0xff00 && st !== 0xff01) this.answered.add(cmd.messageIdBeingRespondedTo ?? -1);
     traceDimse(this.assoc.id, 'out', contextId, encoded, dataset);
     if (this.log.debugEnabled) this.log.debug(`${this.assoc.id} -> ${describeCommand(cmd)} ctx=${contextId}`);
     const max = this.assoc.peerMaxPdu;
@@ -232,8 +236,13 @@ export class DimseChannel {
     const messageId = msg.command.messageId ?? 0;
     this.running.set(messageId, ac);
     const job = svc.handle({ channel: this, message: msg, context: ctx, signal: ac.signal, log: this.log })
-      .catch((e) => this.log.error(`${this.assoc.id} ${svc.name} failed: ${errorMessage(e)}`))
+      .catch((e) => {
+        this.log.error(`${this.assoc.id} ${svc.name} failed: ${errorMessage(e)}`);
+        // A request must get an answer: 0110 Processing failure (PS3.7 C.4.x) if none went out.
+        if (!this.answered.has(messageId)) return this.replyFailure(msg, 0x0110);
+      })
       .finally(() => {
+        this.answered.delete(messageId);
         this.running.delete(messageId);
         this.inFlight.delete(job);
         disposeSink(msg.dataset);
@@ -245,23 +254,37 @@ export class DimseChannel {
   /** 0x0211 Unrecognized operation (PS3.7 C.4.4) for a request nobody handles. */
   private async replyUnsupported(msg: DimseMessage): Promise<void> {
     disposeSink(msg.dataset);
+    await this.replyFailure(msg, 0x0211);
+  }
+
+  /** A failure response; the request's UIDs are echoed only if they can be encoded. */
+  private async replyFailure(msg: DimseMessage, status: number): Promise<void> {
     const field = msg.command.commandField ?? 0;
-    try {
-      await this.send(msg.contextId, {
-        commandField: field | 0x8000,
-        messageIdBeingRespondedTo: msg.command.messageId,
-        affectedSopClassUid: msg.command.affectedSopClassUid ?? msg.command.requestedSopClassUid,
-        affectedSopInstanceUid: msg.command.affectedSopInstanceUid,
-        status: 0x0211,
-      });
-    } catch (e) {
-      this.log.debug(`${this.assoc.id} could not answer: ${errorMessage(e)}`);
+    const base = { commandField: field | 0x8000, messageIdBeingRespondedTo: msg.command.messageId, status };
+    const full = { ...base, affectedSopClassUid: msg.command.affectedSopClassUid ?? msg.command.requestedSopClassUid, affectedSopInstanceUid: msg.command.affectedSopInstanceUid };
+    for (const cmd of [full, base]) {
+      try {
+        encodeCommand(cmd);
+      } catch {
+        continue;
+      }
+      try {
+        await this.send(msg.contextId, cmd);
+      } catch (e) {
+        this.log.debug(`${this.assoc.id} could not answer: ${errorMessage(e)}`);
+      }
+      return;
     }
   }
 
   /** The acceptor answers A-RELEASE-RQ only after running operations have finished. */
   private async answerRelease(): Promise<void> {
-    while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
+    // PS3.8 7.2: responses first. A message still being flushed to its sink is not yet in
+    // flight, so wait for the assembler's undelivered messages too.
+    while (!this.closed && (this.inFlight.size || this.assembler.undelivered > 0)) {
+      if (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
+      else await new Promise((r) => setTimeout(r, 2));
+    }
     await this.sendChain;
     this.assoc.releaseResponse();
   }

@@ -51,7 +51,8 @@ async function handleStore({ channel, message, log }: RequestContext, events: St
     commandField: CommandField.C_STORE_RSP,
     messageIdBeingRespondedTo: cmd.messageId,
     affectedSopClassUid: cmd.affectedSopClassUid,
-    affectedSopInstanceUid: cmd.affectedSopInstanceUid,
+    // An Invalid SOP Instance (0117) UID may not even be encodable as UI: leave it out then.
+    affectedSopInstanceUid: cmd.affectedSopInstanceUid && /^[0-9.]{1,64}$/.test(cmd.affectedSopInstanceUid) ? cmd.affectedSopInstanceUid : undefined,
     status,
     // PS3.7 C.4.2: Error Comment is allowed with failure statuses only.
     errorComment: status === 0 ? undefined : errorComment,

@@ -43,9 +43,13 @@ export function normalizeIp(ip: string): string {
   return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
 }
 
-/** AE titles compare without padding; PS3.5 6.2: AE is case-sensitive, NULs are not allowed. */
+/**
+ * AE titles compare without padding; PS3.5 6.2: padding is spaces only (not tabs or CR),
+ * AE is case-sensitive, control characters are not allowed.
+ */
 function sameAe(a: string, b: string): boolean {
-  return a.trim() === b.trim() && !a.includes('\0');
+  const unpad = (x: string): string => x.replace(/^ +| +$/g, '');
+  return unpad(a) === unpad(b) && !/[\0-\x1f]/.test(a);
 }
 
 /** verifyRemoteAe / verifyIPAddr per the conformance statement ("accept" entries and [RemoteAE] sections). */
