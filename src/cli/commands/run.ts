@@ -12,6 +12,7 @@ import { autoTune, tuningLogLine } from '../../tune/apply';
 import type { Config } from '../../config/types';
 import type { Logger } from '../../util/log';
 import { startConsoleServices } from '../../console/appliance';
+import { notify, startWatchdog } from '../../native/sd-notify';
 
 /** Options written as `auto` (or left out) take values derived from the detected hardware. */
 async function tuned(config: Config, log: Logger): Promise<Config> {
@@ -41,13 +42,21 @@ export async function run(argv: string[]): Promise<number> {
     agent.reload(current);
   };
   const consoles = await startConsoleServices({ agent, configPath: path, config: () => current, reload, log, listening: `${addr.address}:${addr.port}` });
+  // systemd Type=notify: READY only once listening; WATCHDOG pings; nothing without NOTIFY_SOCKET.
+  const onError = (m: string): void => log.warn(`sd_notify: ${m}`);
+  void notify(['READY=1', `STATUS=listening on ${addr.address}:${addr.port}`], { onError });
+  const stopWatchdog = startWatchdog({ onError });
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (sig: string): void => {
       if (stopping) return;
       stopping = true;
       log.info(`${sig}: stopping`);
-      consoles.close().catch(() => undefined).then(() => agent.stop()).then(() => resolve(0), (e) => { log.error(errorMessage(e)); resolve(1); });
+      stopWatchdog();
+      const stopped = notify('STOPPING=1', { onError }); // never rejects; awaited so exit cannot drop it
+      consoles.close().catch(() => undefined).then(() => agent.stop())
+        .then(() => 0, (e) => { log.error(errorMessage(e)); return 1; })
+        .then((code) => stopped.then(() => resolve(code)));
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
