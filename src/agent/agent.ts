@@ -104,9 +104,19 @@ export class Agent {
 
   get tlsAddress(): AddressInfo | undefined { return this.server.tlsAddress; }
 
+  /** [Network] port/bind changed on reload: listen there; on failure keep the old listener. */
+  private moveListener(c: Config): void {
+    this.server.relisten(c.network.port, c.network.bind).then(
+      (a) => this.log.info(`${c.localAe.aeTitle} now listening on ${a.address}:${a.port}; open associations continue`),
+      (e: Error) => this.log.error(`cannot listen on ${c.network.bind}:${c.network.port} (${e.message}); still on the previous address`),
+    );
+  }
+
   /** A new configuration applies to associations that start after it. */
   reload(config: Config): void {
+    const before = this.config.network;
     this.config = config;
+    if (before.port !== config.network.port || before.bind !== config.network.bind) this.moveListener(config);
     this.forwarder.reload(config);
     this.print.reload(config);
     this.web?.reload(config);

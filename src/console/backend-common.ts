@@ -90,11 +90,9 @@ export function diskInfo(path: string): DiskInfo | null {
   }
 }
 
-/** Options that agent.reload() cannot change under a running server (they need a restart). */
+/** Options that agent.reload() cannot change under a running server (they need a restart). Port and bind move live. */
 export function restartNeeded(before: Config, after: Config): string[] {
   const pairs: [string, unknown, unknown][] = [
-    ['Network.port', before.network.port, after.network.port],
-    ['Network.bind', before.network.bind, after.network.bind],
     ['Storage.path', before.storage.path, after.storage.path],
     ['Storage.duplicates', before.storage.duplicates, after.storage.duplicates],
     ['Local AE.implementationClassUid', before.localAe.implementationClassUid, after.localAe.implementationClassUid],

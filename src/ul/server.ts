@@ -94,6 +94,21 @@ export class DicomServer {
     });
   }
 
+  /**
+   * Moves the plain listener to a new port/address: the new one is opened first (so a
+   * failure leaves the old one serving), then the old one stops accepting. Associations
+   * already open are not touched.
+   */
+  async relisten(port: number, host: string): Promise<net.AddressInfo> {
+    const old = this.server;
+    const addr = await this.listen(port, host).catch((e: Error) => {
+      this.server = old;
+      throw e;
+    });
+    old?.close();
+    return addr;
+  }
+
   private onConnection(socket: net.Socket, secure = false): void {
     const cfg = this.o.config();
     const id = `${secure ? 'tls' : 'in'}-${++counter}`;

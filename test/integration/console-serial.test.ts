@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import type { SerialPort } from 'serialport';
 import { runCli, spawnAgent, testIni, parseTestConfig } from '../helpers/agent';
 import { onCleanup, tmpDir } from '../helpers/tmp';
+import { waitForPort } from '../helpers/ports';
+import { runDcmtk } from '../helpers/peers';
 import { openChannel } from '../../src/services/scu';
 import { echo } from '../../src/services/echo';
 import { VERIFICATION_SOP_CLASS } from '../../src/dicom/uids';
@@ -108,7 +110,7 @@ test('serial console on a socat pty: password, help, set, apply, status, bad inp
   const applied = await term.type('apply');
   assert.match(applied, /saved .*edge\.ini \(previous version in .*edge\.ini\.bak\)/);
   assert.match(applied, /agent reloaded/);
-  assert.match(applied, /restart needed for: Network\.port \(\d+ -> 11113\)/);
+  assert.doesNotMatch(applied, /restart needed/, 'the listener moves to the new port live');
   assert.equal(readFileSync(agent.iniPath, 'utf8'), original.replace(`port = ${agent.port}`, 'port = 11113'));
   assert.equal(readFileSync(`${agent.iniPath}.bak`, 'utf8'), original);
   assert.match(agent.output(), /configuration reloaded/);
@@ -118,7 +120,10 @@ test('serial console on a socat pty: password, help, set, apply, status, bad inp
   assert.match(status, /associations: 1 open/);
   assert.match(status, /disk: .* free of /);
   assert.match(status, /serial console: .*ttyA at 115200 8N1: open/);
-  assert.match(status, /restart needed for: Network\.port/);
+  assert.doesNotMatch(status, /restart needed/);
+  await waitForPort(11113);
+  const moved = await runDcmtk('echoscu', ['-aet', 'EDGE', '-aec', 'EDGE', '127.0.0.1', '11113']);
+  assert.equal(moved.code, 0, `echo on the new port after apply: ${moved.stderr}`);
 
   assert.match(await term.type('bogus stuff'), /error: unknown command "bogus": type help/);
   assert.match(await term.type('set Network.port eleven'), /error: refused[\s\S]*not a whole number/);
