@@ -9,6 +9,8 @@ import { EdgeError } from '../util/errors';
 import { findRemote } from '../services/scu';
 import { appendSection, optionName, removeOption, removeSection, sectionDef, setOption } from './ini-edit';
 import { UsageError, type CommandContext, type ConsoleCommand } from './command-table';
+import { worklistConsoleCommand } from '../worklist/local-items';
+import { worklistSettings } from '../worklist/config';
 
 function sectionOption(word: string | undefined, usage: string): { section: string; option: string } {
   const dot = word?.lastIndexOf('.') ?? -1;
@@ -148,10 +150,20 @@ const route: ConsoleCommand = {
   },
 };
 
+const WORKLIST_USAGE = 'worklist add name=DOE^JANE id=P1 modality=CT station=CT1 [date=YYYYMMDD time=HHMM accession=A step=S KEYWORD=VALUE...] | worklist del ID | worklist list';
+
+/**
+ * Local worklist items are files in [Worklist] path (the running agent and an offline
+ * console see the same items); they take effect at once, no `apply` needed.
+ */
 const worklist: ConsoleCommand = {
-  name: 'worklist', usage: 'worklist add|del|list', summary: 'modality worklist entries',
-  async run() {
-    return ['worklist: not available yet (the worklist feature has not landed)'];
+  name: 'worklist', usage: WORKLIST_USAGE, synopsis: 'worklist add|del|list', summary: 'local modality worklist items',
+  async run(ctx) {
+    const config = ctx.pending.parsed();
+    if (!config) throw new EdgeError('CONSOLE_CONFIG_INVALID', 'the configuration has problems: "show problems" lists them');
+    if (!['add', 'del', 'delete', 'list'].includes(ctx.args[0] ?? '')) throw new UsageError(WORKLIST_USAGE, 'expected add, del or list');
+    const words = ctx.args[0] === 'delete' ? ['del', ...ctx.args.slice(1)] : ctx.args;
+    return worklistConsoleCommand(worklistSettings(config).path, words);
   },
 };
 

@@ -115,10 +115,20 @@ test('remote add, list and del edit [RemoteAE] sections; duplicates are refused'
   assert.match(await type('remote del NOPE'), /error: no remote "NOPE"/);
 });
 
-test('route is "not available" without a [Route] section in the schema, worklist not yet', async (t) => {
+test('route list with no [Route] sections says so', async (t) => {
   const { type } = await setup(t);
-  assert.match(await type('route list'), /route: not available/);
-  assert.match(await type('worklist list'), /not available yet/);
+  assert.match(await type('route list'), /no routes configured/);
+});
+
+test('worklist add|list|del edits the local items in [Worklist] path at once', async (t) => {
+  const { type } = await setup(t);
+  assert.match(await type('worklist add name=DOE^JANE id=P1 modality=CT station=CT1 date=20261204 time=0930 accession=ACC1 step=S1'), /worklist item (\S+) added: DOE\^JANE \(P1\) CT at CT1/);
+  const listed = await type('worklist list');
+  assert.match(listed, /DOE\^JANE/);
+  const id = /^\s*(\S+)/m.exec(listed.split('\n').find((l) => l.includes('DOE^JANE'))!)![1];
+  assert.match(await type(`worklist del ${id}`), /deleted|removed/);
+  assert.doesNotMatch(await type('worklist list'), /DOE\^JANE/);
+  assert.match(await type('worklist frob'), /error: .*expected add, del or list/);
 });
 
 test('show config masks the password; queue offline is not available; unknown commands and bad quotes get clear errors', async (t) => {
