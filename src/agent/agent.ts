@@ -2,6 +2,7 @@
  * The composition root of `dicom-edge run`: configuration → logger → dumps → DICOM
  * server → DIMSE channel per association → services. Owns start and orderly stop.
  */
+import '../config/features'; // every feature's sections, keys and abbreviations
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';

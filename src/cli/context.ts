@@ -2,9 +2,7 @@
 import { resolve } from 'node:path';
 import { ensureDefaultConfig } from '../config/default-ini';
 import { loadConfig, resolveConfigPath } from '../config/load';
-import '../forward/config'; // registers [Route], [Forward] and the [Storage] retention keys
-import '../web/config'; // registers [Web]
-import '../worklist/config'; // registers [Worklist], RemoteAE worklist/mpps and the mpps abbreviation
+import '../config/features'; // every feature's sections, keys and abbreviations
 import type { Config } from '../config/types';
 import { ConfigError, errorMessage } from '../util/errors';
 import { createLogger, type Logger } from '../util/log';

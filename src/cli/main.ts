@@ -4,9 +4,7 @@
  */
 import { printError } from './context';
 import { packageVersion as version } from '../config/version';
-import '../console/config-section'; // registers [Console] before any configuration is parsed
-import '../ul/tls-config'; // registers [TLS] and RemoteAE tls
-import '../print/config'; // registers [Print] and the RemoteAE printer keys
+import '../config/features'; // every feature's sections, keys and abbreviations
 
 interface Command { usage: string; run(argv: string[]): Promise<number> }
 

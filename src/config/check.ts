@@ -6,9 +6,7 @@ import { readFileSync } from 'node:fs';
 import { defaultIniText } from './default-ini';
 import { EMBEDDED_LABEL, parseConfig, readKernelBufferLimits, resolveConfigPath, type ParseResultSet } from './load';
 import { resolve } from 'node:path';
-import '../forward/config'; // registers [Route], [Forward] and the [Storage] retention keys
-import '../web/config'; // registers [Web]
-import '../worklist/config'; // registers [Worklist], RemoteAE worklist/mpps and the mpps abbreviation
+import './features'; // every feature's sections, keys and abbreviations
 
 export interface CheckResult {
   ok: boolean;

@@ -120,7 +120,9 @@ export function defaultIniText(): string {
   const lines = [
     'scp = echo',
     ...STORAGE_ABBREVIATIONS.map((a) => `scuscp = ${a}`),
-    ...[...QR_ABBREVIATIONS, 'worklist'].map((a) => `scp = ${a}`),
+    ...[...QR_ABBREVIATIONS, 'worklist', 'mpps'].map((a) => `scp = ${a}`),
+    // Print classes answer only on the called AE titles of [RemoteAE] printer = yes sections.
+    'scp = basicGrayPrint, basicColorPrint, presentationLut, printJob',
   ];
   return HEAD + lines.map((l) => `${l}\n`).join('') + TAIL;
 }
