@@ -65,8 +65,8 @@ export class IncomingInstance<R = unknown> extends Writable {
     private readonly meta: Buffer,
     private readonly finalizer: Finalizer<R>,
     preFailure: StoreError | null = null,
-    /** A temp file already created (and open) by the store's pool, at `tmpPath`. */
-    preOpened?: number,
+    /** A spare file already created (and open) by the store's pool; moved to `tmpPath` first. */
+    private readonly spare?: { fd: number; path: string },
   ) {
     // autoDestroy off: 'finish' must not trigger _destroy (which deletes the temp file)
     // before commit() has handed the file over.
@@ -74,7 +74,6 @@ export class IncomingInstance<R = unknown> extends Writable {
     this.info = info;
     this.failure = preFailure;
     this.noFile = preFailure !== null;
-    if (preOpened !== undefined) this.fd = preOpened;
   }
 
   /** The failure that commit() will report, as soon as it is known (or null). */
@@ -84,7 +83,18 @@ export class IncomingInstance<R = unknown> extends Writable {
 
   /** Opens the temp file (O_EXCL, 0600) and writes preamble + File Meta Information. */
   override _construct(cb: (err?: Error | null) => void): void {
-    if (this.failure || this.fd !== null) return cb();
+    if (this.failure) return cb();
+    const spare = this.spare;
+    if (spare) {
+      // A partial reception always lives in tmp/, whatever its origin (cheap rename, same folder tree).
+      this.fsops.rename(spare.path, this.tmpPath)
+        .then(() => { this.fd = spare.fd; }, (e) => {
+          void this.fsops.close(spare.fd).catch(() => undefined);
+          this.fail(e, 'moving the temp file');
+        })
+        .then(() => cb(), cb);
+      return;
+    }
     this.fsops
       .open(this.tmpPath, 'wx', 0o600)
       .then(async (fd) => {

@@ -108,9 +108,9 @@ export class InstanceStore {
         receivingAeTitle: this.opts.aeTitle,
       });
     }
-    const pre = refusal ? undefined : this.pool?.take();
-    const tmp = pre?.path ?? join(tmpDir(this.root), tmpFileName());
-    return new IncomingInstance(clean, this.fs, tmp, meta, (t) => this.finalize(clean, t, perCall?.extraInTransaction), refusal, pre?.fd);
+    const spare = refusal ? undefined : this.pool?.take();
+    const tmp = join(tmpDir(this.root), tmpFileName());
+    return new IncomingInstance(clean, this.fs, tmp, meta, (t) => this.finalize(clean, t, perCall?.extraInTransaction), refusal, spare);
   }
 
   private refusal(info: BeginInfo): StoreError | null {
