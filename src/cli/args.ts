@@ -77,3 +77,10 @@ export const COMMON_FLAGS: FlagSpec[] = [
   { names: ['-pdu', '--max-pdu'], value: true, key: 'maxPdu' },
   { names: ['-h', '--help'], key: 'help' },
 ];
+
+/** `--job 3 --job 4,5` → [3, 4, 5]; anything but whole numbers is an error with `code`. */
+export function jobIds(p: ParsedArgs, code: string): number[] {
+  const jobs = list(p, 'job').flatMap((j) => j.split(',')).map((j) => j.trim()).filter(Boolean);
+  if (jobs.some((j) => !/^\d+$/.test(j))) throw new EdgeError(code, `job ids are numbers (got ${jobs.join(', ')})`);
+  return jobs.map(Number);
+}

@@ -16,6 +16,7 @@ import type { Logger } from '../util/log';
 import type { RetrySettings } from './config';
 import { backoffMs, isOutOfResources, limitReached, verdictOf } from './policy';
 import type { DueJob, JobOutcome, QueueDb } from './queue-db';
+import { Waker } from '../util/waker';
 
 /**
  * Jobs that are not stored instances, sent by the same workers with the same retries and
@@ -64,8 +65,7 @@ export class DestinationWorker {
   private lastUse = 0;
   private stopped = false;
   private loop?: Promise<void>;
-  private wakeUp?: () => void;
-  private woken = false;
+  private readonly waker = new Waker();
   private readonly now: () => number;
 
   constructor(private readonly o: WorkerOptions) {
@@ -79,8 +79,7 @@ export class DestinationWorker {
 
   /** New work (enqueue, operator command): look at the queue now. */
   wake(): void {
-    this.woken = true;
-    this.wakeUp?.();
+    this.waker.wake();
   }
 
   async stop(): Promise<void> {
@@ -103,7 +102,7 @@ export class DestinationWorker {
 
   /** Sends one batch; false when there was nothing to do. */
   private async step(): Promise<boolean> {
-    this.woken = false;
+    this.waker.consume();
     const q = this.o.queue;
     const dest = q.destination(this.destination);
     if (dest && dest.down_until > this.now()) return false;
@@ -274,7 +273,7 @@ export class DestinationWorker {
 
   /** Waits for a wake-up, the poll interval, the end of a back-off, or the idle release. */
   private async idle(): Promise<void> {
-    if (this.stopped || this.woken) return;
+    if (this.stopped || this.waker.pending) return;
     const now = this.now();
     const idleLeft = this.o.retry().idleReleaseMs - (now - this.lastUse);
     if (this.channel && idleLeft <= 0) await this.closeChannel();
@@ -282,11 +281,6 @@ export class DestinationWorker {
     if (this.channel) wait = Math.min(wait, Math.max(10, idleLeft));
     const down = this.o.queue.destination(this.destination)?.down_until ?? 0;
     if (down > now) wait = Math.min(wait, down - now);
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, wait);
-      function done(): void { clearTimeout(timer); resolve(); }
-      this.wakeUp = done;
-    });
-    this.wakeUp = undefined;
+    await this.waker.sleep(wait);
   }
 }

@@ -14,7 +14,7 @@ import type { Logger } from '../util/log';
 import { mppsRemotes, remoteKey } from '../worklist/config';
 import { MppsDb } from './mpps-db';
 import { mppsRelayKind, MPPS_ROUTE } from './relay';
-import { applySet, checkCreate, checkSet, MPPS_SOP_CLASS, MPPS_STATUS, statusOf, type Refusal } from './rules';
+import { applySet, checkCreate, checkSet, MPPS_STATUS, statusOf, type Refusal } from './rules';
 import { mppsScpService } from './scp';
 
 export { MPPS_SOP_CLASS } from './rules';

@@ -9,7 +9,6 @@ import { CommandField } from '../dimse/command-fields';
 import { decodeIdentifier, encodeIdentifier } from '../dicom/identifier';
 import type { JobKind } from '../forward/worker';
 import { openChannel } from '../services/scu';
-import { errorMessage } from '../util/errors';
 import type { Logger } from '../util/log';
 import { remoteKey } from '../worklist/config';
 import type { MppsDb, MppsMessage } from './mpps-db';

@@ -15,6 +15,7 @@ import type { PrinterState } from './scp';
 import { readJob } from './spool-files';
 import type { PrintJobRow, SpoolDb } from './spool-db';
 import type { SpoolJobContent } from './job';
+import { Waker } from '../util/waker';
 
 export interface PrinterWorkerOptions {
   name: string;
@@ -39,8 +40,7 @@ export class PrinterWorker {
   state: PrinterState = { status: 'NORMAL', info: 'NORMAL' };
   private stopped = false;
   private loop?: Promise<void>;
-  private wakeUp?: () => void;
-  private woken = false;
+  private readonly waker = new Waker();
   private readonly now: () => number;
 
   constructor(private readonly o: PrinterWorkerOptions) {
@@ -50,8 +50,7 @@ export class PrinterWorker {
   start(): void { this.loop ??= this.run(); }
 
   wake(): void {
-    this.woken = true;
-    this.wakeUp?.();
+    this.waker.wake();
   }
 
   async stop(): Promise<void> {
@@ -76,7 +75,7 @@ export class PrinterWorker {
 
   /** Prints one job: 'busy' when one was handled, else the time the next one is due (or undefined). */
   async step(): Promise<'busy' | number | undefined> {
-    this.woken = false;
+    this.waker.consume();
     const db = this.o.db;
     const { job, waitUntil } = db.next(this.o.name, this.now());
     if (!job) return waitUntil;
@@ -143,13 +142,8 @@ export class PrinterWorker {
   }
 
   private async idle(ms: number): Promise<void> {
-    if (this.stopped || this.woken) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void { clearTimeout(timer); resolve(); }
-      this.wakeUp = done;
-    });
-    this.wakeUp = undefined;
+    if (this.stopped || this.waker.pending) return;
+    await this.waker.sleep(ms);
   }
 }
 

@@ -5,7 +5,7 @@
  * run beside the agent, whose printer workers poll for changes).
  */
 import { join } from 'node:path';
-import { COMMON_FLAGS, bool, list, parseArgs, str, type ParsedArgs } from '../args';
+import { COMMON_FLAGS, bool, parseArgs, str, type ParsedArgs, jobIds } from '../args';
 import { loadCliConfig } from '../context';
 import { IndexDb } from '../../store/index-db';
 import { SpoolDb, type PrintJobRow, type PrintSelector } from '../../print/spool-db';
@@ -50,11 +50,8 @@ function selector(a: ParsedArgs, rest: string[]): PrintSelector {
   const sel: PrintSelector = {};
   const printer = str(a, 'printer') ?? rest[0];
   if (printer !== undefined) sel.printer = printer;
-  const jobs = list(a, 'job').flatMap((j) => j.split(',')).map((j) => j.trim()).filter(Boolean);
-  if (jobs.length) {
-    if (jobs.some((j) => !/^\d+$/.test(j))) throw new EdgeError('CLI_PRINT_QUEUE', `job ids are numbers (got ${jobs.join(', ')})`);
-    sel.ids = jobs.map(Number);
-  }
+  const ids = jobIds(a, 'CLI_PRINT_QUEUE');
+  if (ids.length) sel.ids = ids;
   if (!Object.keys(sel).length && !bool(a, 'all')) throw new EdgeError('CLI_PRINT_QUEUE', 'name a printer, --job ID, or --all');
   return sel;
 }

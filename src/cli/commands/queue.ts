@@ -4,7 +4,7 @@
  * database directly (WAL lets it run beside the agent, whose workers poll for changes).
  */
 import { join } from 'node:path';
-import { COMMON_FLAGS, bool, list, parseArgs, str, type ParsedArgs } from '../args';
+import { COMMON_FLAGS, bool, parseArgs, str, type ParsedArgs, jobIds } from '../args';
 import { loadCliConfig } from '../context';
 import { IndexDb } from '../../store/index-db';
 import { QueueDb, type JobSelector, type JobState } from '../../forward/queue-db';
@@ -52,11 +52,8 @@ function selector(a: ParsedArgs, rest: string[]): JobSelector {
   if (dest !== undefined) sel.destination = dest;
   const study = str(a, 'study');
   if (study !== undefined) sel.studyUid = study;
-  const jobs = list(a, 'job').flatMap((j) => j.split(',')).map((j) => j.trim()).filter(Boolean);
-  if (jobs.length) {
-    if (jobs.some((j) => !/^\d+$/.test(j))) throw new EdgeError('CLI_QUEUE', `job ids are numbers (got ${jobs.join(', ')})`);
-    sel.ids = jobs.map(Number);
-  }
+  const ids = jobIds(a, 'CLI_QUEUE');
+  if (ids.length) sel.ids = ids;
   if (!Object.keys(sel).length && !bool(a, 'all')) throw new EdgeError('CLI_QUEUE', 'name a destination, --study UID, --job ID, or --all');
   return sel;
 }
