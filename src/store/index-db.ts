@@ -128,11 +128,30 @@ export class IndexDb {
 
   /** Runs `fn` in one transaction (nested calls become savepoints). */
   transaction<T>(fn: (db: SqliteDb) => T): T {
-    return this.db.transaction(() => fn(this.db))();
+    try {
+      return this.db.transaction(() => fn(this.db))();
+    } catch (e) {
+      // Rolled back: what the parents memo learnt inside may name rows that are gone.
+      this.parents.clear();
+      throw e;
+    }
   }
+
+  /**
+   * Parents seen last for a series (SOP UIDs of a study arrive series after series): when a
+   * new instance comes with exactly the same patient/study/series attributes, the parents
+   * need no rewrite and their counts just go up by one, a fraction of the full upsert.
+   */
+  private readonly parents = new Map<string, { sig: string; fks: Fks }>();
 
   /** Inserts or replaces the instance and its parents; keeps derived counts right. */
   upsertInstance(row: InstanceRow): void {
+    const sig = parentSignature(row);
+    const known = this.parents.get(row.seriesInstanceUid);
+    if (known && known.sig === sig && !this.stmts.instanceFks.get(row.sopInstanceUid)) {
+      this.transaction(() => this.insertUnderKnownParents(row, known.fks));
+      return;
+    }
     this.transaction(() => {
       const s = this.stmts;
       // Parents the instance, its series or its study had before: they may be left empty.
@@ -149,7 +168,18 @@ export class IndexDb {
         [studyFk, before?.studyFk, oldSeriesStudy?.fk],
         [patientFk, before?.patientFk, oldStudyPatient?.fk],
       );
+      if (this.parents.size > 1024) this.parents.clear();
+      this.parents.set(row.seriesInstanceUid, { sig, fks: { seriesFk, studyFk, patientFk } });
     });
+  }
+
+  private insertUnderKnownParents(row: InstanceRow, fks: Fks): void {
+    const s = this.stmts;
+    const params = { ...row, patientIdKey: row.patientId ?? '', referringPhysicianNameNorm: normName(row.referringPhysicianName) };
+    s.upsertInstance.run({ ...params, seriesFk: fks.seriesFk });
+    s.bumpSeries.run(row.receivedAt, fks.seriesFk);
+    s.bumpStudy.run(row.receivedAt, fks.studyFk);
+    s.bumpPatient.run(row.receivedAt, fks.patientFk);
   }
 
   getInstance(sopInstanceUid: string): StoredInstance | undefined {
@@ -162,6 +192,7 @@ export class IndexDb {
       const fks = this.stmts.instanceFks.get(sopInstanceUid) as Fks | undefined;
       if (!fks) return false;
       this.stmts.deleteInstance.run(sopInstanceUid);
+      this.parents.clear();
       this.refresh([fks.seriesFk], [fks.studyFk], [fks.patientFk]);
       return true;
     });
@@ -206,6 +237,15 @@ export class IndexDb {
 
 interface Fks { seriesFk: number; studyFk: number; patientFk: number }
 
+/** Instance-level fields: everything else in a row belongs to the patient, study or series. */
+const INSTANCE_FIELDS = new Set(['sopInstanceUid', 'sopClassUid', 'instanceNumber', 'rows', 'columns', 'numberOfFrames',
+  'transferSyntaxUid', 'size', 'dataSetOffset', 'path', 'callingAe', 'calledAe', 'receivedAt']);
+
+function parentSignature(row: InstanceRow): string {
+  const rec = row as unknown as Record<string, unknown>;
+  return JSON.stringify(Object.keys(rec).filter((k) => !INSTANCE_FIELDS.has(k)).sort().map((k) => [k, rec[k]]));
+}
+
 function normName(name: string | null): string | null {
   return name === null ? null : name.replace(/[\^ ]+$/, '').toUpperCase() || null;
 }
@@ -224,6 +264,9 @@ function prepare(db: SqliteDb) {
     deleteInstance: db.prepare('DELETE FROM instances WHERE sop_uid = ?'),
     count: db.prepare('SELECT COUNT(*) AS n FROM instances'),
     allPaths: db.prepare('SELECT sop_uid AS sopUid, path FROM instances ORDER BY id'),
+    bumpSeries: db.prepare('UPDATE series SET num_instances = num_instances + 1, updated_at = ? WHERE id = ?'),
+    bumpStudy: db.prepare('UPDATE studies SET num_instances = num_instances + 1, updated_at = ? WHERE id = ?'),
+    bumpPatient: db.prepare('UPDATE patients SET num_instances = num_instances + 1, updated_at = ? WHERE id = ?'),
     countSeries: db.prepare('SELECT COUNT(*) AS n FROM instances WHERE series_fk = ?'),
     countStudy: db.prepare('SELECT COUNT(*) AS n FROM series WHERE study_fk = ?'),
     countPatient: db.prepare('SELECT COUNT(*) AS n FROM studies WHERE patient_fk = ?'),

@@ -107,3 +107,29 @@ test('instances without a Patient ID share the empty key', () => {
   assert.equal(db.getInstance('5.1')!.patient_id, '');
   db.close();
 });
+
+test('a series received instance after instance: counts stay exact on the fast path, changed parents take the full path, a rollback forgets', () => {
+  const db = IndexDb.open(':memory:');
+  const recount = (): [number, number, number] => {
+    const s = db.db.prepare("SELECT num_instances AS n FROM series WHERE series_uid = '1.2.9.7.1'").get() as { n: number };
+    const st = db.db.prepare("SELECT num_instances AS n, num_series AS ns FROM studies WHERE study_uid = '1.2.9.7'").get() as { n: number; ns: number };
+    const p = db.db.prepare("SELECT num_instances AS n FROM patients WHERE patient_id = 'P7'").get() as { n: number };
+    return [s.n, st.n, p.n];
+  };
+  const base = { patientId: 'P7', studyInstanceUid: '1.2.9.7', seriesInstanceUid: '1.2.9.7.1' };
+  for (let i = 0; i < 20; i++) db.upsertInstance(row(base));
+  assert.deepEqual(recount(), [20, 20, 20]);
+  // The same counts the full recount would give.
+  const real = (db.db.prepare("SELECT COUNT(*) AS n FROM instances i JOIN series s ON i.series_fk = s.id WHERE s.series_uid = '1.2.9.7.1'").get() as { n: number }).n;
+  assert.equal(real, 20);
+  db.upsertInstance(row({ ...base, studyDescription: 'Changed' }));
+  assert.equal((db.db.prepare("SELECT study_description AS d FROM studies WHERE study_uid = '1.2.9.7'").get() as { d: string }).d, 'Changed');
+  assert.deepEqual(recount(), [21, 21, 21]);
+  assert.throws(() => db.transaction(() => { db.upsertInstance(row({ ...base, seriesInstanceUid: '1.2.9.7.2' })); throw new Error('abort'); }));
+  db.upsertInstance(row({ ...base, seriesInstanceUid: '1.2.9.7.2' }));
+  db.upsertInstance(row({ ...base, seriesInstanceUid: '1.2.9.7.2' }));
+  const s2 = db.db.prepare("SELECT num_instances AS n FROM series WHERE series_uid = '1.2.9.7.2'").get() as { n: number };
+  assert.equal(s2.n, 2, 'the rolled-back series was not reused from memory');
+  assert.deepEqual(recount().slice(1), [23, 23]);
+  db.close();
+});
