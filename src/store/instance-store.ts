@@ -186,7 +186,12 @@ export class InstanceStore {
     const duplicate = isDuplicate ? 'overwritten' : 'none';
     const created = this.buckets.has(dirname(abs)) ? undefined : await this.fs.mkdirp(dirname(abs), DIR_MODE);
     await this.fs.rename(tmpPath, abs);
-    await this.syncDirs(dirname(abs), created);
+    // The directory fsync (thread pool) and the index commit (this thread) overlap; Success
+    // waits for both. A row may thus briefly name a file whose rename is not yet durable:
+    // after a power loss the recovery drops rows without files (and indexes files without
+    // rows), and a failed directory fsync is answered A700 so the sender sends again.
+    const synced = this.syncDirs(dirname(abs), created);
+    synced.catch(() => undefined);
     try {
       this.opts.index.transaction((db) => {
         this.opts.index.upsertInstance(row);
@@ -194,10 +199,12 @@ export class InstanceStore {
         extra?.(db, row, { duplicate });
       });
     } catch (e) {
+      await synced.catch(() => undefined);
       // Nothing unindexed left behind; an overwritten file keeps the new bytes (same SOP Instance).
       if (existingFile === null) await this.fs.unlink(abs).catch(() => undefined);
       throw e;
     }
+    await synced;
     return { status: 0x0000, path: abs, row, duplicate };
   }
 
