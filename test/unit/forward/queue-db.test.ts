@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IndexDb } from '../../../src/store/index-db';
 import { QueueDb } from '../../../src/forward/queue-db';
-import { row } from './row';
+import { row } from '../../helpers/index-row';
 
 function setup(): { index: IndexDb; q: QueueDb; add: (study: string, dest?: string) => string } {
   const index = IndexDb.open(':memory:');

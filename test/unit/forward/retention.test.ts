@@ -7,7 +7,7 @@ import { QueueDb, type JobState } from '../../../src/forward/queue-db';
 import { Retention } from '../../../src/forward/retention';
 import { silentLogger } from '../../../src/util/log';
 import { tmpDir } from '../../helpers/tmp';
-import { row } from './row';
+import { row } from '../../helpers/index-row';
 
 async function setup(t: Parameters<typeof tmpDir>[1]) {
   const root = await tmpDir('retention-', t);

@@ -2,23 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { tmpDir } from '../../helpers/tmp';
-import { IndexDb, type InstanceRow } from '../../../src/store/index-db';
+import { IndexDb } from '../../../src/store/index-db';
 import { SCHEMA_VERSION } from '../../../src/store/schema.sql';
-
-let n = 0;
-function row(o: Partial<InstanceRow> = {}): InstanceRow {
-  n++;
-  return {
-    specificCharacterSet: null, sopClassUid: '1.2.840.10008.5.1.4.1.1.2', sopInstanceUid: `1.2.3.${n}`,
-    patientName: 'Doe^John', patientNameFull: 'Doe^John', patientNameNorm: 'DOE^JOHN', patientId: 'P1',
-    patientBirthDate: '19700101', patientSex: 'M', studyInstanceUid: '1.2.9.1', studyDate: '20240101', studyTime: '120000',
-    studyDescription: 'Chest', accessionNumber: 'A1', referringPhysicianName: 'House^Greg', referringPhysicianNameFull: 'House^Greg',
-    studyId: 'S1', seriesInstanceUid: '1.2.9.1.1', seriesNumber: 1, modality: 'CT', seriesDescription: 'Axial',
-    instanceNumber: n, numberOfFrames: null, rows: 512, columns: 512, transferSyntaxUid: '1.2.840.10008.1.2',
-    size: 1000, dataSetOffset: 200, path: `instances/aa/bb/${n}.dcm`, callingAe: 'MOD', calledAe: 'EDGE', receivedAt: '2024-01-01T00:00:00.000Z',
-    ...o,
-  };
-}
+import { row } from '../../helpers/index-row';
 
 type Counts = { num_series: number; num_instances: number; modalities_in_study: string | null };
 const study = (db: IndexDb, uid: string) => db.db.prepare('SELECT * FROM studies WHERE study_uid = ?').get(uid) as Counts | undefined;

@@ -1,5 +1,5 @@
-/** An index row for forward tests (only the fields routing and the queue look at matter). */
-import type { InstanceRow } from '../../../src/store/index-db';
+/** An index row for tests (store, forward): every field set, `o` overrides. */
+import type { InstanceRow } from '../../src/store/index-db';
 
 let n = 0;
 export function row(o: Partial<InstanceRow> = {}): InstanceRow {
