@@ -33,8 +33,10 @@ function identifier(level: 'STUDY' | 'SERIES', keys: Record<string, string>): Id
 function remotePage(c: WebContext, results?: { remote: string; level: string; rows: Identifier[]; status: string }): void {
   const remotes = c.deps.config().remotes;
   const q = c.url.searchParams;
+  // The remote just queried (or named by a series link) stays selected.
+  const chosen = results?.remote ?? q.get('remote') ?? '';
   const body = html`<h2>Remote AEs</h2>
-<form method="post" action="/remote/find" class="search"><label>Remote <select name="remote" id="remote">${remotes.map((r) => html`<option value="${r.userName?.trim() || r.aeTitle}">${r.userName?.trim() || r.aeTitle} (${r.aeTitle} ${r.ip}:${r.port})</option>`)}</select></label>
+<form method="post" action="/remote/find" class="search"><label>Remote <select name="remote" id="remote">${remotes.map((r) => { const name = r.userName?.trim() || r.aeTitle; return html`<option value="${name}" ${name === chosen ? 'selected' : ''}>${name} (${r.aeTitle} ${r.ip}:${r.port})</option>`; })}</select></label>
 <label>Patient name <input name="PatientName"></label> <label>Patient ID <input name="PatientID"></label> <label>Date <input name="StudyDate" placeholder="YYYYMMDD-YYYYMMDD"></label>
 <label>Accession <input name="AccessionNumber"></label> <input type="hidden" name="StudyInstanceUID" value="${q.get('study') ?? ''}">
 <label>Level <select name="level"><option>STUDY</option><option ${q.get('study') ? 'selected' : ''}>SERIES</option></select></label> <button id="find">Query</button></form>
@@ -46,7 +48,7 @@ ${results.rows.map((r) => { const g = (k: string) => getValue(r, tagForKeyword(k
 <td><form method="post" action="/remote/retrieve" style="display:inline"><input type="hidden" name="remote" value="${results.remote}"><input type="hidden" name="level" value="${results.level}">
 <input type="hidden" name="study" value="${g('StudyInstanceUID')}"><input type="hidden" name="series" value="${g('SeriesInstanceUID')}">
 <button name="op" value="move" class="move">C-MOVE</button><button name="op" value="get" class="get">C-GET</button></form>
-${results.level === 'STUDY' ? html` <a href="/remote?study=${encodeURIComponent(g('StudyInstanceUID'))}">series…</a>` : ''}</td></tr>`; })}</table>` : ''}
+${results.level === 'STUDY' ? html` <a href="/remote?remote=${encodeURIComponent(results.remote)}&amp;study=${encodeURIComponent(g('StudyInstanceUID'))}">series…</a>` : ''}</td></tr>`; })}</table>` : ''}
 <h3>Retrievals</h3><table id="jobs"><tr><th>What</th><th>State</th><th>Done</th><th>Failed</th><th>Remaining</th><th>Result</th></tr>
 ${[...jobs.values()].reverse().slice(0, 20).map((j) => html`<tr><td><a href="/remote/job/${j.id}">${j.what}</a></td><td>${j.state}</td><td>${j.progress.completed}</td><td>${j.progress.failed}</td><td>${j.progress.remaining ?? ''}</td><td>${j.result ?? ''}</td></tr>`)}</table>`;
   sendHtml(c.res, 200, page('Remote AEs', body, c.principal));

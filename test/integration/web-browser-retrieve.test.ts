@@ -79,8 +79,12 @@ async function jobOutcome(page: Page): Promise<{ state: string; completed: strin
 test('browser: query Orthanc on the Remote AEs page, retrieve a study (C-MOVE) and a series (C-GET), see them arrive', { skip }, async (t) => {
   // Orthanc's DICOM port is chosen first: the agent's [RemoteAE] names it, and Orthanc's
   // DicomModalities must name the agent (the C-MOVE destination EDGE).
+  // Another remote, listed first (nothing listens there): the page must keep the chosen one.
   const orthancPort = await freePort();
-  const a = await startWebAgent(t, { tail: `[RemoteAE]\nuserName = pacs\naetitle = ORTHANC\nip = 127.0.0.1\nport = ${orthancPort}\n` });
+  const nobody = await freePort();
+  const a = await startWebAgent(t, {
+    tail: `[RemoteAE]\nuserName = other\naetitle = OTHER\nip = 127.0.0.1\nport = ${nobody}\n\n[RemoteAE]\nuserName = pacs\naetitle = ORTHANC\nip = 127.0.0.1\nport = ${orthancPort}\n`,
+  });
   const orthanc = await startOrthanc({ t, aet: 'ORTHANC', dicomPort: orthancPort, modalities: { edge: ['EDGE', '127.0.0.1', a.port] } });
   const moved = await storeInOrthanc(orthanc, t, { count: 4, series: 2, modality: 'CT', patientName: 'REMOTE^ROSA', patientId: 'R-1', rows: 32, cols: 32 });
   const got = await storeInOrthanc(orthanc, t, { count: 3, series: 2, modality: 'MR', patientName: 'REMOTE^GUS', patientId: 'R-2', rows: 32, cols: 32 });
@@ -88,7 +92,8 @@ test('browser: query Orthanc on the Remote AEs page, retrieve a study (C-MOVE) a
 
   const page = await logIn(await launch(t), a);
   await page.goto(`${a.base}/remote`);
-  assert.equal(await page.locator('#remote').inputValue(), 'pacs');
+  assert.equal(await page.locator('#remote').inputValue(), 'other');
+  await page.selectOption('#remote', 'pacs');
   await page.fill('input[name=PatientName]', 'remote');
   await Promise.all([page.waitForURL(/\/remote\/find$/), page.click('#find')]);
   const rows = page.locator('#remote-results tr:has(button.move)');
@@ -107,9 +112,12 @@ test('browser: query Orthanc on the Remote AEs page, retrieve a study (C-MOVE) a
 
   // C-GET of one series of the other study, chosen through its series list.
   await page.goto(`${a.base}/remote`);
+  await page.selectOption('#remote', 'pacs');
   await page.fill('input[name=PatientID]', 'R-2');
   await Promise.all([page.waitForURL(/\/remote\/find$/), page.click('#find')]);
-  await Promise.all([page.waitForURL(/\/remote\?study=/), page.click('#remote-results a:has-text("series")')]);
+  assert.equal(await page.locator('#remote').inputValue(), 'pacs', 'the results page keeps the queried remote');
+  await Promise.all([page.waitForURL(/\/remote\?.*study=/), page.click('#remote-results a:has-text("series")')]);
+  assert.equal(await page.locator('#remote').inputValue(), 'pacs', 'the series link keeps the remote');
   await Promise.all([page.waitForURL(/\/remote\/find$/), page.click('#find')]);
   const seriesUid = got.seriesUids[0];
   const want = got.files.filter((f) => f.seriesUid === seriesUid).map((f) => f.sopInstanceUid).sort();
