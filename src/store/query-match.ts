@@ -4,6 +4,7 @@
  *
  *  C.2.2.2.1 single value   C.2.2.2.2 list of UIDs   C.2.2.2.3 universal (empty value)
  *  C.2.2.2.4 wildcard * ?   C.2.2.2.5 range (DA, TM, DT)   C.2.2.2.6 sequence matching
+ *  C.2.2.2.5.4 combined date-time range matching of a DA/TM pair (when `combinedDateTime`)
  *
  * PN matches case-insensitively on the alphabetic group (the index keeps it upper-cased);
  * everything else is case-sensitive. A `\`-separated query value on a non-UID key is
@@ -166,9 +167,9 @@ function matchOne(vr: string, q: string, stored: string): boolean {
  * any of their values does; sequences per C.2.2.2.6 (some stored item matches every
  * non-universal key of the query's item).
  */
-export function matchesValue(vr: string, query: IdValue, stored: IdValue | undefined): boolean {
+export function matchesValue(vr: string, query: IdValue, stored: IdValue | undefined, opts: MatchOptions = {}): boolean {
   if (vr === 'SQ' || (Array.isArray(query) && query.length > 0 && Array.isArray(query[0]))) {
-    return matchesSequence(query as Identifier[], stored);
+    return matchesSequence(query as Identifier[], stored, opts);
   }
   if (Buffer.isBuffer(query)) return true; // binary keys cannot be matched: universal
   const q = Array.isArray(query) ? (query as string[]).join('\\') : query;
@@ -180,11 +181,30 @@ export function matchesValue(vr: string, query: IdValue, stored: IdValue | undef
   return split(q).some((qv) => values.some((sv) => matchOne(vr, qv, sv)));
 }
 
-function matchesSequence(query: Identifier[], stored: IdValue | undefined): boolean {
+function matchesSequence(query: Identifier[], stored: IdValue | undefined, opts: MatchOptions): boolean {
   const item = query[0];
   if (!item || item.every((e) => isUniversalValue(e.value))) return true;
   if (!Array.isArray(stored)) return false;
-  return (stored as Identifier[]).some((s) => Array.isArray(s) && item.every((k) => matchesValue(k.vr, k.value, s.find((e) => e.tag === k.tag)?.value)));
+  return (stored as Identifier[]).some((s) => Array.isArray(s) && matchesItem(item, s, opts));
+}
+
+/**
+ * Does a stored data set (an entity, or one item of a sequence) match every key of `query`?
+ * With `combinedDateTime`, each DA/TM pair given as ranges of the same form is matched as
+ * one date-time range (C.2.2.2.5.4) instead of two independent ranges.
+ */
+export function matchesItem(query: Identifier, stored: Identifier, opts: MatchOptions = {}): boolean {
+  const pairs = opts.combinedDateTime ? combinedPairs(query) : [];
+  const times = new Set(pairs.map((p) => p.timeTag));
+  for (const k of query) {
+    if (times.has(k.tag)) continue; // matched with its date below
+    const pair = pairs.find((p) => p.dateTag === k.tag);
+    const ok = pair
+      ? matchesCombined(pair.range, textValue(stored.find((e) => e.tag === pair.dateTag)?.value), textValue(stored.find((e) => e.tag === pair.timeTag)?.value))
+      : matchesValue(k.vr, k.value, stored.find((e) => e.tag === k.tag)?.value, opts);
+    if (!ok) return false;
+  }
+  return true;
 }
 
 export function isUniversalValue(v: IdValue): boolean {
@@ -193,4 +213,102 @@ export function isUniversalValue(v: IdValue): boolean {
   if (v.length === 0) return true;
   if (typeof v[0] === 'string') return isUniversal((v as string[]).join('\\').trim());
   return (v as Identifier[]).every((item) => item.every((e) => isUniversalValue(e.value)));
+}
+
+// ----------------------------------------------------------------------- combined date-time
+
+export interface MatchOptions {
+  /**
+   * PS3.4 C.2.2.2.5.4: "If extended negotiation of combined datetime matching is successful,
+   * then a pair of Attributes that are of VR DA and TM, both of which specify the same form
+   * of Range Matching, shall have the concatenated string values of each Range Matching
+   * component matched as if they were a single Attribute of VR DT." Q/R: only when negotiated
+   * (Table C.5-1/C.5-2 byte 2); Modality Worklist: always (Table K.6-1, remark on (0040,0003);
+   * K.5.1.1 note: "date-time matching (Byte 2) is already required by the worklist
+   * information models").
+   */
+  combinedDateTime?: boolean;
+}
+
+/** Date attribute → its Time attribute (PS3.6), the pairs C.2.2.2.5.4 can combine. */
+export const DATE_TIME_PAIRS: ReadonlyMap<number, number> = new Map([
+  [0x00080012, 0x00080013], // Instance Creation Date / Time
+  [0x00080020, 0x00080030], // Study Date / Time
+  [0x00080021, 0x00080031], // Series Date / Time
+  [0x00080022, 0x00080032], // Acquisition Date / Time
+  [0x00080023, 0x00080033], // Content Date / Time
+  [0x00100030, 0x00100032], // Patient's Birth Date / Time
+  [0x00400002, 0x00400003], // Scheduled Procedure Step Start Date / Time
+  [0x00400004, 0x00400005], // Scheduled Procedure Step End Date / Time
+  [0x00400244, 0x00400245], // Performed Procedure Step Start Date / Time
+  [0x00400250, 0x00400251], // Performed Procedure Step End Date / Time
+]);
+
+type RangeForm = 'closed' | 'from' | 'to';
+
+/** C.2.2.2.5.1/2 a-c: "<1> - <2>", "<1> -" or "- <2>"; null for a single value, a list or "-". */
+export function rangeForm(value: string): RangeForm | null {
+  const v = value.trim();
+  if (v.includes('\\') || !v.includes('-')) return null;
+  const r = parseRange(v);
+  if (r.low !== null && r.high !== null) return 'closed';
+  if (r.low !== null) return 'from';
+  return r.high !== null ? 'to' : null;
+}
+
+/**
+ * The combined range of a date and a time query value, as YYYYMMDDHHMMSS bounds, or null
+ * when C.2.2.2.5.4 does not apply (not both ranges, or ranges of different forms): then
+ * each is matched on its own. "20260101-20260102" with "1000-1200" is 2026-01-01 10:00:00
+ * up to 2026-01-02 12:00:59, not 10:00-12:00 on each day.
+ */
+export function combinedRange(date: string, time: string): Range | null {
+  const form = rangeForm(date);
+  if (form === null || form !== rangeForm(time)) return null;
+  const d = parseRange(date.trim());
+  const t = parseRange(time.trim());
+  return {
+    low: d.low === null ? null : d.low + timeBound(t.low!, false),
+    high: d.high === null ? null : d.high + timeBound(t.high!, true),
+  };
+}
+
+/** A stored date and time against a combined range; an unknown date or time matches nothing (K.2.2.1.1.1). */
+export function matchesCombined(r: Range, date: string | undefined, time: string | undefined): boolean {
+  const d = date?.trim() ?? '';
+  const t = time?.trim() ?? '';
+  if (!/^\d{8}$/.test(d) || t === '') return false;
+  const s = d + timeBound(t, false);
+  return (r.low === null || s >= r.low) && (r.high === null || s <= r.high);
+}
+
+export interface CombinedPair {
+  dateTag: number;
+  timeTag: number;
+  range: Range;
+}
+
+/** The DA/TM pairs of one identifier level (not inside sequences) that C.2.2.2.5.4 combines. */
+export function combinedPairs(query: Identifier): CombinedPair[] {
+  const out: CombinedPair[] = [];
+  for (const [dateTag, timeTag] of DATE_TIME_PAIRS) {
+    const d = textValue(query.find((e) => e.tag === dateTag)?.value);
+    const t = textValue(query.find((e) => e.tag === timeTag)?.value);
+    if (d === undefined || t === undefined) continue;
+    const range = combinedRange(d, t);
+    if (range) out.push({ dateTag, timeTag, range });
+  }
+  return out;
+}
+
+/** The SQL form of a combined pair over index columns (date || HHMMSS of the time). */
+export function combinedSql(dateColumn: string, timeColumn: string, r: Range): SqlCondition {
+  const expr = `(${dateColumn} || substr(replace(${timeColumn}, ':', '') || '000000', 1, 6))`;
+  return rangeSql(expr, r, (b) => b);
+}
+
+function textValue(v: IdValue | undefined): string | undefined {
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return (v as string[]).join('\\');
+  return undefined;
 }

@@ -13,7 +13,10 @@ import {
   INDEXED_KEYS, LEVEL_FROM, LEVEL_RANK, MODEL_LEVELS, REPRESENTATIVE_SQL, TAG, UNIQUE_KEY,
   type QueryLevel, type QueryModel, type ReturnKey,
 } from './query-keys';
-import { isSingleValue, isUniversalValue, matchesValue, sqlCondition, type SqlCondition } from './query-match';
+import {
+  combinedPairs, combinedSql, isSingleValue, isUniversalValue, matchesCombined, matchesValue, sqlCondition,
+  type CombinedPair, type SqlCondition,
+} from './query-match';
 import { returnValue, responseCharset } from './query-files';
 
 export type { QueryLevel, QueryModel, ReturnKey } from './query-keys';
@@ -51,6 +54,40 @@ export interface QueryEngineOptions {
 export interface FindOptions {
   /** Relational queries (extended negotiation, PS3.4 C.4.1.2.2.2): unique keys above the level optional. */
   relational?: boolean;
+  /**
+   * Combined date-time range matching of DA/TM pairs (PS3.4 C.2.2.2.5.4), e.g. Study Date
+   * "20260101-20260102" with Study Time "1000-1200" = 2026-01-01 10:00 to 2026-01-02 12:00.
+   * For C-FIND it is an extended behaviour agreed in SOP Class Extended Negotiation (Table
+   * C.5-1/C.5-2 byte 2, "Date-time matching"); without that agreement "only baseline SCP
+   * behavior shall be performed" (C.4.1.3.2), i.e. date and time are separate ranges. Our
+   * SCP returns no extended negotiation sub-item (statement: "Ext. Neg.: None"), so the
+   * DIMSE C-FIND leaves this off. QIDO-RS, which always combines, may set it.
+   */
+  combinedDateTime?: boolean;
+}
+
+/**
+ * What a C-FIND SCU asks for in its SOP Class Extended Negotiation sub-item (PS3.7 D.3.3.5;
+ * Service-class-application-information of PS3.4 Table C.5-1, bytes 2-7 optional, absent = 0).
+ * We read it only to say what was asked: the SCP answers no sub-item (statement "Ext. Neg.:
+ * None"), so by C.5.1.1 none of these is agreed and only baseline matching is performed.
+ */
+export interface FindExtendedRequest {
+  relational: boolean;
+  combinedDateTime: boolean;
+  fuzzyPersonNames: boolean;
+  timezoneAdjustment: boolean;
+  enhancedMultiFrameConversion: boolean;
+  emptyValueMatching: boolean;
+  multipleValueMatching: boolean;
+}
+
+export function parseFindExtendedRequest(info: Buffer): FindExtendedRequest {
+  const byte = (n: number): boolean => info.length >= n && info[n - 1] === 1;
+  return {
+    relational: byte(1), combinedDateTime: byte(2), fuzzyPersonNames: byte(3), timezoneAdjustment: byte(4),
+    enhancedMultiFrameConversion: byte(5), emptyValueMatching: byte(6), multipleValueMatching: byte(7),
+  };
 }
 
 export interface RetrieveInstance {
@@ -71,6 +108,8 @@ interface Plan {
   returns: ReturnKey[];
   fileFilters: IdElement[];
   fileTags: Set<number>;
+  /** Combined DA/TM pairs checked on the stored file (not both in the index). */
+  fileCombined: CombinedPair[];
   requestedCharset: string | undefined;
 }
 
@@ -117,12 +156,31 @@ function textOf(el: IdElement): string | null {
 export function planQuery(model: QueryModel, id: Identifier, opts: FindOptions & { retrieveAeTitle?: string } = {}): Plan {
   const level = queryLevelOf(model, id);
   checkHigherUniqueKeys(model, level, id, !!opts.relational);
-  const plan: Plan = { level, columns: [], conditions: [], returns: [], fileFilters: [], fileTags: new Set(), requestedCharset: get(id, TAG.SpecificCharacterSet) };
+  const plan: Plan = {
+    level, columns: [], conditions: [], returns: [], fileFilters: [], fileTags: new Set(), fileCombined: [], requestedCharset: get(id, TAG.SpecificCharacterSet),
+  };
+  const pairs = opts.combinedDateTime ? combinedPairs(id) : [];
+  // The time of a combined pair is not matched on its own; the date's own range stays, as a
+  // necessary condition of the combined one that the index can use.
+  const combinedTimes = new Set(pairs.map((p) => p.timeTag));
   for (const el of withUniqueKeys(model, level, id)) {
     if (isControlTag(el.tag)) continue;
-    plan.returns.push(planKey(plan, el, opts.retrieveAeTitle));
+    plan.returns.push(planKey(plan, el, opts.retrieveAeTitle, combinedTimes));
   }
+  for (const p of pairs) planCombined(plan, p);
   return plan;
+}
+
+/** C.2.2.2.5.4 for one pair: in SQL when the index holds both, else on the stored file. */
+function planCombined(plan: Plan, p: CombinedPair): void {
+  const date = INDEXED_KEYS.get(p.dateTag);
+  const time = INDEXED_KEYS.get(p.timeTag);
+  if (date && time && date.level === time.level) {
+    plan.conditions.push(combinedSql(date.column, time.column, p.range));
+    return;
+  }
+  plan.fileTags.add(p.dateTag).add(p.timeTag);
+  plan.fileCombined.push(p);
 }
 
 /**
@@ -139,13 +197,13 @@ function withUniqueKeys(model: QueryModel, level: QueryLevel, id: Identifier): I
   return out.sort((a, b) => a.tag - b.tag);
 }
 
-function planKey(plan: Plan, el: IdElement, retrieveAeTitle: string | undefined): ReturnKey {
+function planKey(plan: Plan, el: IdElement, retrieveAeTitle: string | undefined, combinedTimes: Set<number>): ReturnKey {
   if (el.tag === TAG.RetrieveAETitle) return { request: el, vr: 'AE', source: { kind: 'const', value: retrieveAeTitle ?? '' } };
   if (el.tag === TAG.InstanceAvailability) return { request: el, vr: 'CS', source: { kind: 'const', value: 'ONLINE' } };
   const key = INDEXED_KEYS.get(el.tag);
   if (!key) {
     plan.fileTags.add(el.tag);
-    if (!isUniversalValue(el.value)) plan.fileFilters.push(el);
+    if (!isUniversalValue(el.value) && !combinedTimes.has(el.tag)) plan.fileFilters.push(el);
     return { request: el, vr: el.vr === 'UN' ? vrForTag(el.tag) : el.vr, source: { kind: 'file' } };
   }
   const text = textOf(el) ?? '';
@@ -158,7 +216,7 @@ function planKey(plan: Plan, el: IdElement, retrieveAeTitle: string | undefined)
     }
     return { request: el, vr: key.vr, source: { kind: 'empty' } };
   }
-  const cond = sqlCondition(key, text);
+  const cond = combinedTimes.has(el.tag) ? null : sqlCondition(key, text);
   if (cond) plan.conditions.push(cond);
   plan.columns.push(key.column);
   return { request: el, vr: key.vr, source: { kind: 'index', column: plan.columns.length } };
@@ -262,6 +320,9 @@ export class QueryEngine {
     }
     for (const f of plan.fileFilters) {
       if (!matchesValue(f.vr, f.value, stored ? findElement(stored, f.tag)?.value : undefined)) return null;
+    }
+    for (const c of plan.fileCombined) {
+      if (!stored || !matchesCombined(c.range, get(stored, c.dateTag), get(stored, c.timeTag))) return null;
     }
     const out: Identifier = [];
     for (const r of plan.returns) out.push(returnValue(r, row, stored));

@@ -18,16 +18,21 @@ function code(value: string, meaning: string | Buffer): El[] {
   return [{ tag: 0x00080100, vr: 'SH', value }, { tag: 0x00080102, vr: 'SH', value: 'L' }, { tag: 0x00080104, vr: 'LO', value: meaning }];
 }
 
+/** Series Date / Series Time (not in the index: matched on the file). */
+function seriesWhen(date: string, time: string): El[] {
+  return [{ tag: 0x00080021, vr: 'DA', value: date }, { tag: 0x00080031, vr: 'TM', value: time }];
+}
+
 interface Spec { sop: string; study: string; series: string; pid: string; ts: string; extra: El[]; charset?: string }
 
 const SPECS: Spec[] = [
   {
     sop: '1.9.1', study: '1.9.100', series: '1.9.100.1', pid: 'PID1', ts: EVR_LE, charset: 'ISO_IR 100',
-    extra: [{ tag: BODY_PART, vr: 'CS', value: 'CHEST' }, { tag: PROC_CODE, vr: 'SQ', value: [code('P1', 'One'), code('P2', Buffer.from('\xc4rztlich', 'latin1'))] }],
+    extra: [{ tag: BODY_PART, vr: 'CS', value: 'CHEST' }, { tag: PROC_CODE, vr: 'SQ', value: [code('P1', 'One'), code('P2', Buffer.from('\xc4rztlich', 'latin1'))] }, ...seriesWhen('20240130', '2300')],
   },
   {
     sop: '1.9.2', study: '1.9.200', series: '1.9.200.1', pid: 'PID2', ts: EVR_BE,
-    extra: [{ tag: BODY_PART, vr: 'CS', value: 'HEAD' }, { tag: PROC_CODE, vr: 'SQ', undefinedLength: true, value: [code('P3', 'Three')] }],
+    extra: [{ tag: BODY_PART, vr: 'CS', value: 'HEAD' }, { tag: PROC_CODE, vr: 'SQ', undefinedLength: true, value: [code('P3', 'Three')] }, ...seriesWhen('20240201', '0800')],
   },
   {
     // Implicit VR, a 150 KB element before the wanted one: the reader must grow its prefix.
@@ -108,4 +113,20 @@ test('unreadable files give empty return keys and no match on file filters; file
   // Without a root or reader, file keys are simply empty.
   const bare = await find(new QueryEngine(index), ['QueryRetrieveLevel=STUDY', 'StudyInstanceUID=1.9.100', 'BodyPartExamined']);
   assert.equal(get(bare[0], BODY_PART), '');
+});
+
+test('combined date-time matching of a pair read from the files (C.2.2.2.5.4), only when asked for', async (t) => {
+  const { root, index } = await setup(t);
+  const e = new QueryEngine(index, { root });
+  const series = async (keys: string[], combinedDateTime: boolean) =>
+    (await e.findAll('study', identifierFromKeys(['QueryRetrieveLevel=SERIES', 'SeriesInstanceUID', ...keys]), { relational: true, combinedDateTime }))
+      .map((r) => get(r, 0x0020000e));
+  // 2024-01-30 22:00 up to 2024-02-01 09:00: both series; as separate ranges, 22:00-09:00 holds no time of day.
+  assert.deepEqual(await series(['SeriesDate=20240130-20240201', 'SeriesTime=2200-0900'], true), ['1.9.100.1', '1.9.200.1']);
+  assert.deepEqual(await series(['SeriesDate=20240130-20240201', 'SeriesTime=2200-0900'], false), []);
+  // From 2024-01-31 09:00: the 2024-02-01 08:00 series; separately its 08:00 is before 09:00.
+  assert.deepEqual(await series(['SeriesDate=20240131-', 'SeriesTime=0900-'], true), ['1.9.200.1']);
+  assert.deepEqual(await series(['SeriesDate=20240131-', 'SeriesTime=0900-'], false), []);
+  // Ranges of different forms are matched each on its own.
+  assert.deepEqual(await series(['SeriesDate=20240130-20240201', 'SeriesTime=2200-'], true), ['1.9.100.1']);
 });

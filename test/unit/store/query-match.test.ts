@@ -1,8 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  dateTimeBound, isSingleValue, isUniversal, isUniversalValue, matchesValue, parseRange, sqlCondition, timeBound, toGlob,
+  combinedPairs, combinedRange, combinedSql, dateTimeBound, isSingleValue, isUniversal, isUniversalValue, matchesCombined, matchesItem,
+  matchesValue, parseRange, rangeForm, sqlCondition, timeBound, toGlob,
 } from '../../../src/store/query-match';
+import { parseFindExtendedRequest } from '../../../src/store/query';
 import { INDEXED_KEYS } from '../../../src/store/query-keys';
 
 test('universal, single and wildcard values (C.2.2.2.3, C.2.2.2.4)', () => {
@@ -70,4 +72,57 @@ test('JavaScript matching of file values', () => {
   assert.ok(!matchesValue('SQ', [[{ tag: 0x00080100, vr: 'SH', value: 'P1' }, { tag: 0x00080102, vr: 'SH', value: 'L' }]], seq), 'all keys in one item');
   assert.ok(matchesValue('SQ', [], undefined));
   assert.ok(!matchesValue('SQ', [[{ tag: 0x00080100, vr: 'SH', value: 'P1' }]], undefined));
+});
+
+test('combined date-time ranges (C.2.2.2.5.4): same form only, concatenated as DT bounds', () => {
+  assert.equal(rangeForm('20260101-20260102'), 'closed');
+  assert.equal(rangeForm('20260101-'), 'from');
+  assert.equal(rangeForm('-1200'), 'to');
+  assert.equal(rangeForm('20260101'), null);
+  assert.equal(rangeForm('-'), null);
+  assert.equal(rangeForm('20260101-20260102\\20260105'), null);
+  assert.deepEqual(combinedRange('20260101-20260102', '1000-1200'), { low: '20260101100000', high: '20260102120059' });
+  assert.deepEqual(combinedRange('20260101-', '10-'), { low: '20260101100000', high: null });
+  assert.deepEqual(combinedRange('-20260102', '-12'), { low: null, high: '20260102125959' });
+  assert.equal(combinedRange('20260101-20260102', '1000-'), null, 'different forms');
+  assert.equal(combinedRange('20260101', '1000-1200'), null, 'a single date is not a range');
+  const r = combinedRange('20260101-20260102', '1000-1200')!;
+  assert.ok(matchesCombined(r, '20260101', '235900'), 'the evening of the first day: inside the period');
+  assert.ok(matchesCombined(r, '20260102', '08:30'));
+  assert.ok(matchesCombined(r, '20260102', '120059.9'));
+  assert.ok(!matchesCombined(r, '20260101', '0959'));
+  assert.ok(!matchesCombined(r, '20260102', '1201'));
+  assert.ok(!matchesCombined(r, '20260102', ''), 'unknown time matches nothing');
+  assert.ok(!matchesCombined(r, undefined, '1100'));
+  assert.deepEqual(combinedSql('st.study_date', 'st.study_time', r), {
+    sql: "((st.study_date || substr(replace(st.study_time, ':', '') || '000000', 1, 6)) >= ? AND (st.study_date || substr(replace(st.study_time, ':', '') || '000000', 1, 6)) <= ?)",
+    params: ['20260101100000', '20260102120059'],
+  });
+});
+
+test('matchesItem pairs dates with their times, also inside sequence items', () => {
+  const SPS = 0x00400100, D = 0x00400002, T = 0x00400003;
+  const q = [{ tag: D, vr: 'DA', value: '20260101-20260102' }, { tag: T, vr: 'TM', value: '1000-1200' }];
+  assert.deepEqual(combinedPairs(q).map((p) => [p.dateTag, p.timeTag]), [[D, T]]);
+  const step = (d: string, t: string) => [{ tag: D, vr: 'DA', value: d }, { tag: T, vr: 'TM', value: t }];
+  assert.ok(matchesItem(q, step('20260101', '1500'), { combinedDateTime: true }));
+  assert.ok(!matchesItem(q, step('20260101', '1500')), 'without the option: 10-12 on each day');
+  assert.ok(matchesItem(q, step('20260102', '1100')));
+  const sq = [{ tag: SPS, vr: 'SQ', value: [q] }];
+  const item = [{ tag: SPS, vr: 'SQ', value: [step('20260101', '0900'), step('20260101', '2200')] }];
+  assert.ok(matchesItem(sq, item, { combinedDateTime: true }), 'the second step lies in the period');
+  assert.ok(!matchesItem(sq, item));
+});
+
+test('the C-FIND extended negotiation sub-item is read byte by byte (Table C.5-1), missing bytes are 0', () => {
+  const all = parseFindExtendedRequest(Buffer.from([1, 1, 0, 1]));
+  assert.equal(all.relational, true);
+  assert.equal(all.combinedDateTime, true);
+  assert.equal(all.fuzzyPersonNames, false);
+  assert.equal(all.timezoneAdjustment, true);
+  assert.equal(all.emptyValueMatching, false);
+  assert.deepEqual(parseFindExtendedRequest(Buffer.from([0])), {
+    relational: false, combinedDateTime: false, fuzzyPersonNames: false, timezoneAdjustment: false,
+    enhancedMultiFrameConversion: false, emptyValueMatching: false, multipleValueMatching: false,
+  });
 });

@@ -107,6 +107,25 @@ test('STUDY level in both models: dates, ranges, accession, UID lists, PN, compu
   assert.equal(s.find((e) => e.tag === T.Charset), undefined, 'ASCII answers need no Specific Character Set');
 });
 
+test('combined date-time range matching of Study Date + Study Time (C.2.2.2.5.4) only when negotiated', async () => {
+  const uids = async (keys: string[], combinedDateTime?: boolean) =>
+    (await engine.findAll('study', identifierFromKeys(['QueryRetrieveLevel=STUDY', 'StudyInstanceUID', ...keys]), { combinedDateTime })).map((r) => get(r, T.StudyUID));
+  // 2025-12-31 23:00 up to 2026-01-05 11:00: 1.2.2 (Dec 31 23:59) and 1.2.1 (Jan 5 10:15).
+  assert.deepEqual(await uids(['StudyDate=20251231-20260105', 'StudyTime=2300-1100'], true), ['1.2.1', '1.2.2']);
+  // Baseline (no extended negotiation): two separate ranges, and no time of day lies in 23:00-11:00.
+  assert.deepEqual(await uids(['StudyDate=20251231-20260105', 'StudyTime=2300-1100']), []);
+  assert.deepEqual(await uids(['StudyDate=20260105-20260201', 'StudyTime=1200-0900'], true), ['1.2.3', '1.2.5']);
+  assert.deepEqual(await uids(['StudyDate=20260110-', 'StudyTime=1100-'], true), ['1.2.3', '1.2.5'], 'from Jan 10 11:00 on');
+  assert.deepEqual(await uids(['StudyDate=20260110-', 'StudyTime=1100-']), ['1.2.5']);
+  assert.deepEqual(await uids(['StudyDate=-20260105', 'StudyTime=-1000'], true), ['1.2.2'], 'up to Jan 5 10:00');
+  assert.deepEqual(await uids(['StudyDate=-20260105', 'StudyTime=-1000']), []);
+  // Different forms, or a single date: each key on its own, as without negotiation.
+  assert.deepEqual(await uids(['StudyDate=20260101-20260131', 'StudyTime=1100-'], true), ['1.2.5']);
+  assert.deepEqual(await uids(['StudyDate=20260105', 'StudyTime=1000-1100'], true), ['1.2.1']);
+  // The study without date or time never matches a combined range.
+  assert.ok(!(await uids(['StudyDate=19000101-20991231', 'StudyTime=0000-2359'], true)).includes('1.2.4'));
+});
+
 test('SERIES and IMAGE levels', async () => {
   const series = (model: QueryModel, keys: string[]) => values(model, ['QueryRetrieveLevel=SERIES', 'SeriesInstanceUID', ...keys], T.SeriesUID);
   assert.deepEqual(await series('study', ['StudyInstanceUID=1.2.1']), ['1.2.1.1', '1.2.1.2']);
