@@ -1,14 +1,19 @@
 /**
  * Worklist matching on items held in memory (local files, cache, upstream answers) with
  * the C-FIND rules of src/store/query-match.ts (PS3.4 C.2.2.2: single value, list of UIDs,
- * universal, wildcard, range, sequence matching; PN case-insensitive), then the response
+ * universal, wildcard, range, sequence matching; PN case-insensitive). Scheduled Procedure
+ * Step Start Date and Time given as ranges are one date-time range (Table K.6-1, remark on
+ * (0040,0003): "the date range July 5 to July 7 and the time range 10am to 6pm specifies
+ * the time period starting on July 5, 10am until July 7, 6pm"; C.2.2.2.5.4), with no
+ * extended negotiation: K.5.1.1 notes that date-time matching "is already required by the
+ * worklist information models" (its byte 2 is reserved, always 1). Then the response
  * of PS3.4 K.6.1.2.2 / C.2.2.3: exactly the requested keys, sequences reduced to the
  * requested item keys, Type 1 return keys never empty (an item lacking one is skipped).
  */
 import { get, type IdElement, type Identifier } from '../dicom/identifier';
 import { QueryError, QUERY_STATUS } from '../store/query';
 import { responseCharset, returnValue } from '../store/query-files';
-import { isUniversal, matchesValue } from '../store/query-match';
+import { isUniversal, matchesItem } from '../store/query-match';
 import { MWL_TAG, TYPE1_SPS, TYPE1_TOP } from './keys';
 
 const SKIP_MATCH = new Set([MWL_TAG.SpecificCharacterSet, 0x00080052]);
@@ -47,14 +52,10 @@ function hex(tag: number): string {
   return `(${h.slice(0, 4)},${h.slice(4)})`;
 }
 
-/** Does the item match every matching key of the query? */
+/** Does the item match every matching key of the query (date/time pairs combined, see above)? */
 export function itemMatches(query: Identifier, item: Identifier): boolean {
-  for (const q of query) {
-    if (SKIP_MATCH.has(q.tag) || q.tag >>> 16 === 0) continue;
-    const stored = item.find((e) => e.tag === q.tag);
-    if (!matchesValue(q.vr, q.value, stored?.value)) return false;
-  }
-  return true;
+  const keys = query.filter((q) => !SKIP_MATCH.has(q.tag) && q.tag >>> 16 !== 0);
+  return matchesItem(keys, item, { combinedDateTime: true });
 }
 
 export type Answer =

@@ -28,6 +28,30 @@ test('start date: single value and ranges (C.2.2.2.5); start time ranges', () =>
   assert.equal(matches(query({}, { [TIME]: '1100-' })), false);
 });
 
+test('start date and time ranges together are one period (Table K.6-1 remark on (0040,0003), C.2.2.2.5.4)', () => {
+  const at = (date: string, time: string) => item({ date, time });
+  // July 5 to July 7 with 10am to 6pm = July 5 10:00 up to July 7 18:00, not 10-18 on each day.
+  const q = query({}, { [DATE]: '20240705-20240707', [TIME]: '1000-1800' });
+  assert.equal(matches(q, at('20240705', '1000')), true);
+  assert.equal(matches(q, at('20240705', '2300')), true, 'the evening of the first day');
+  assert.equal(matches(q, at('20240706', '0300')), true, 'the night in between');
+  assert.equal(matches(q, at('20240707', '180059')), true);
+  assert.equal(matches(q, at('20240705', '0959')), false);
+  assert.equal(matches(q, at('20240707', '1801')), false);
+  assert.equal(matches(q, at('20240708', '1200')), false);
+  // Open ranges of the same form combine too.
+  assert.equal(matches(query({}, { [DATE]: '20240705-', [TIME]: '1200-' }), at('20240706', '0800')), true);
+  assert.equal(matches(query({}, { [DATE]: '-20240705', [TIME]: '-1200' }), at('20240705', '1300')), false);
+  assert.equal(matches(query({}, { [DATE]: '-20240705', [TIME]: '-1200' }), at('20240704', '1300')), true);
+  // A single date, or ranges of different forms: each key on its own.
+  assert.equal(matches(query({}, { [DATE]: '20240705', [TIME]: '1000-1800' }), at('20240705', '2300')), false);
+  assert.equal(matches(query({}, { [DATE]: '20240705-20240707', [TIME]: '1000-' }), at('20240706', '0900')), false);
+  assert.equal(matches(query({}, { [DATE]: '20240705-20240707', [TIME]: '1000-' }), at('20240706', '1100')), true);
+  // A time range "ending before it starts" is meaningful across days.
+  assert.equal(matches(query({}, { [DATE]: '20240705-20240706', [TIME]: '2000-0600' }), at('20240706', '0100')), true);
+  assert.doesNotThrow(() => validateQuery(query({}, { [DATE]: '20240705-20240706', [TIME]: '2000-0600' })));
+});
+
 test('Patient Name: wildcards, case-insensitive; Patient ID wildcards; performing physician', () => {
   assert.equal(matches(query({ [PN]: 'doe*' })), true);
   assert.equal(matches(query({ [PN]: 'D?E^JOHN' })), true);
