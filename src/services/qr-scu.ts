@@ -2,7 +2,8 @@
  * Query/Retrieve SCU (PS3.4 C.4): find, move and get as a library for the CLI and the web
  * page. Each call opens one association, sends one request, reports every Pending response
  * (matches, sub-operation counts) through callbacks and resolves with the final status.
- * Aborting `signal` sends C-CANCEL-RQ (PS3.7 9.3.2.3) and waits for the peer's final answer.
+ * Aborting `signal` sends C-CANCEL-RQ (PS3.7 9.3.2.3) and waits for the peer's final answer;
+ * with `cancelGraceMs`, only that long: then the association is aborted (A-ABORT).
  */
 import type { Config } from '../config/types';
 import type { DimseChannel, DimseMessage, DimseService } from '../dimse/channel';
@@ -25,6 +26,13 @@ export interface QrConnection {
   log: Logger;
   /** Aborting sends C-CANCEL-RQ; the call still resolves with the peer's final response. */
   signal?: AbortSignal;
+  /**
+   * After C-CANCEL-RQ, wait at most this long for the final response, then A-ABORT the
+   * association and reject with QR_ABORTED (a peer that ignores the cancel must not hold the
+   * association until readTimeout). Also: a signal aborted before the request went out aborts
+   * the association at once. Default: wait for the final response (bounded by readTimeout).
+   */
+  cancelGraceMs?: number;
 }
 
 export interface QrRequest extends QrConnection {
@@ -81,19 +89,33 @@ interface Exchange {
  * order (each data set is read from its sink, then the sink is freed).
  */
 async function exchange(
-  channel: DimseChannel, ctxId: number, command: CommandSet, identifier: Identifier, signal: AbortSignal | undefined,
+  channel: DimseChannel, ctxId: number, command: CommandSet, identifier: Identifier, c: QrConnection,
   onResponse: (m: DimseMessage, id: Identifier | undefined) => void,
 ): Promise<Exchange & { finalIdentifier?: Identifier }> {
   const ts = channel.context(ctxId)!.transferSyntax;
   const messageId = channel.allocateMessageId();
+  const signal = c.signal;
   let chain: Promise<unknown> = Promise.resolve();
   let finalIdentifier: Identifier | undefined;
   let cancelled = false;
+  let grace: NodeJS.Timeout | undefined;
+  let gaveUp = false;
   const cancel = (): void => {
     if (cancelled || !channel.assoc.established) return;
     cancelled = true;
     channel.cancel(ctxId, messageId).catch(() => undefined);
+    if (c.cancelGraceMs === undefined) return;
+    grace = setTimeout(() => {
+      gaveUp = true;
+      channel.assoc.abort(`no final response within ${c.cancelGraceMs} ms of C-CANCEL`);
+    }, c.cancelGraceMs);
   };
+  if (signal?.aborted) {
+    // Given up while the association was being opened: nothing to cancel; with a grace, no
+    // release handshake either with a peer we no longer wait for.
+    if (c.cancelGraceMs !== undefined) channel.assoc.abort('cancelled before the request was sent');
+    throw new EdgeError('QR_ABORTED', 'cancelled before the request was sent');
+  }
   signal?.addEventListener('abort', cancel, { once: true });
   try {
     const final = await channel.request(ctxId, { ...command, messageId }, encodeIdentifier(identifier, ts), (m) => {
@@ -107,7 +129,13 @@ async function exchange(
     await chain;
     if (!pending(final)) onResponse(final, finalIdentifier);
     return { final, cancelled, finalIdentifier };
+  } catch (e) {
+    if (gaveUp) {
+      throw new EdgeError('QR_ABORTED', `association aborted: no final response within ${c.cancelGraceMs} ms of C-CANCEL`, { cause: e });
+    }
+    throw e;
   } finally {
+    clearTimeout(grace);
     signal?.removeEventListener('abort', cancel);
   }
 }
@@ -147,7 +175,7 @@ export async function findOn(r: QrConnection & { sopClassUid: string; identifier
     const matches: Identifier[] = [];
     const x = await exchange(channel, qrContext(channel, uid), {
       commandField: CommandField.C_FIND_RQ, affectedSopClassUid: uid, priority: 0,
-    }, r.identifier, r.signal, (m, id) => {
+    }, r.identifier, r, (m, id) => {
       if (!pending(m) || !id) return;
       matches.push(id);
       r.onMatch?.(id, matches.length);
@@ -173,7 +201,7 @@ async function retrieve(
   const uid = qrSopClass(r.model, op);
   const x = await exchange(channel, qrContext(channel, uid), {
     commandField: op === 'move' ? CommandField.C_MOVE_RQ : CommandField.C_GET_RQ, affectedSopClassUid: uid, priority: 0, ...extra,
-  }, r.identifier, r.signal, (m) => {
+  }, r.identifier, r, (m) => {
     if (pending(m)) r.onProgress?.(progressOf(m.command));
   });
   const c = x.final.command;

@@ -172,11 +172,18 @@ export async function withTimeout<T>(ms: number, outer: AbortSignal, fn: (signal
   }
 }
 
+/**
+ * After the upstream timeout the query is cancelled (C-CANCEL-RQ, PS3.7 9.3.2.3); a RIS that
+ * has not sent its final response this much later gets an A-ABORT, so a stuck RIS does not
+ * hold an association (and a socket) until readTimeout.
+ */
+export const UPSTREAM_CANCEL_GRACE_MS = 1000;
+
 /** C-FIND on the Modality Worklist model to a RIS; anything but Success is an error. */
 async function networkUpstream(config: Config, remote: RemoteAe, identifier: Identifier, signal: AbortSignal, log: Logger): Promise<Identifier[]> {
   const r = await findOn({
     config, peer: { aeTitle: remote.aeTitle, host: remote.ip, port: remote.port, remote }, log,
-    signal, sopClassUid: MODALITY_WORKLIST_FIND, identifier,
+    signal, cancelGraceMs: UPSTREAM_CANCEL_GRACE_MS, sopClassUid: MODALITY_WORKLIST_FIND, identifier,
   });
   if (r.status !== 0) throw new EdgeError('WORKLIST_UPSTREAM_STATUS', `C-FIND status 0x${r.status.toString(16).padStart(4, '0')}${r.errorComment ? `: ${r.errorComment}` : ''}`);
   return r.matches;
