@@ -5,6 +5,7 @@
  * whatever return keys those ask for.
  */
 import { findElement, get, type IdElement, type Identifier } from '../dicom/identifier';
+import { combinedPairs } from '../store/query-match';
 
 export const MWL_TAG = {
   SpecificCharacterSet: 0x00080005,
@@ -91,11 +92,25 @@ function topTemplate(): Identifier {
 /**
  * The identifier sent upstream: the modality's query (its matching values and any extra
  * keys it asked for) on top of every Table K.6-1 key, so the cached items are complete.
+ * A start date + time pair that is one period (Table K.6-1 remark on (0040,0003)) goes up
+ * as the date range alone: RISs differ there (DCMTK 3.6.7 wlmscpfs matches the two ranges
+ * separately), the date range holds every step of the period, and the period itself is
+ * applied here (match.ts) to the answers.
  */
 export function upstreamIdentifier(query: Identifier): Identifier {
   const out = topTemplate();
   for (const q of query) mergeKey(out, q);
-  return out.sort((a, b) => a.tag - b.tag);
+  return widenCombined(out).sort((a, b) => a.tag - b.tag);
+}
+
+/** The time of each combined pair becomes a return key (zero length), here and in sequence items. */
+function widenCombined(id: Identifier): Identifier {
+  const times = new Set(combinedPairs(id).map((p) => p.timeTag));
+  return id.map((e) => {
+    if (times.has(e.tag)) return { ...e, value: '' };
+    if (e.vr === 'SQ' && Array.isArray(e.value) && Array.isArray(e.value[0])) return { ...e, value: (e.value as Identifier[]).map(widenCombined) };
+    return e;
+  });
 }
 
 function mergeKey(out: Identifier, q: IdElement): void {

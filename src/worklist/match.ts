@@ -13,7 +13,7 @@
 import { get, type IdElement, type Identifier } from '../dicom/identifier';
 import { QueryError, QUERY_STATUS } from '../store/query';
 import { responseCharset, returnValue } from '../store/query-files';
-import { isUniversal, matchesItem } from '../store/query-match';
+import { combinedPairs, isUniversal, matchesItem } from '../store/query-match';
 import { MWL_TAG, TYPE1_SPS, TYPE1_TOP } from './keys';
 
 const SKIP_MATCH = new Set([MWL_TAG.SpecificCharacterSet, 0x00080052]);
@@ -73,7 +73,8 @@ export function answer(query: Identifier, item: Identifier): Answer {
   const out: Identifier = [];
   for (const q of query) {
     if (q.tag === MWL_TAG.SpecificCharacterSet || q.tag >>> 16 === 0) continue;
-    out.push(returnValue({ request: q, vr: q.vr, source: { kind: 'file' } }, [], item));
+    const r = combinedForReturn(q, item);
+    out.push(returnValue({ request: r.request, vr: q.vr, source: { kind: 'file' } }, [], r.stored));
   }
   const missing = missingType1(query, out);
   if (missing) return { kind: 'incomplete', missing };
@@ -81,6 +82,25 @@ export function answer(query: Identifier, item: Identifier): Answer {
   const cs = responseCharset(out, requested);
   if (cs) out.push({ tag: MWL_TAG.SpecificCharacterSet, vr: 'CS', value: cs });
   return { kind: 'match', response: out.sort((a, b) => a.tag - b.tag) };
+}
+
+/**
+ * The sequence items returned are those matching the query item (C.2.2.2.6), and the
+ * response builder (store/query-files) matches their keys one by one. For a step item whose
+ * start date + time form one period, it is given the items that match the period and the
+ * query item without its time (the date range alone holds for them), so the period decides.
+ */
+function combinedForReturn(q: IdElement, item: Identifier): { request: IdElement; stored: Identifier } {
+  const qItem = q.vr === 'SQ' && Array.isArray(q.value) ? (q.value as Identifier[])[0] : undefined;
+  const times = new Set(qItem && Array.isArray(qItem) ? combinedPairs(qItem).map((p) => p.timeTag) : []);
+  if (!qItem || times.size === 0) return { request: q, stored: item };
+  const request: IdElement = { ...q, value: [qItem.map((k) => (times.has(k.tag) ? { ...k, value: '' } : k))] };
+  const stored = item.map((e) => {
+    if (e.tag !== q.tag || !Array.isArray(e.value)) return e;
+    const steps = (e.value as Identifier[]).filter((s) => Array.isArray(s) && matchesItem(qItem, s, { combinedDateTime: true }));
+    return { ...e, value: steps };
+  });
+  return { request, stored };
 }
 
 /** The first requested Type 1 key (Table K.6-1) without a value in the response, as a name. */

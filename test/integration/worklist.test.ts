@@ -66,6 +66,16 @@ test('Scheduled Procedure Step Start Date/Time: single value and ranges', async 
   assert.deepEqual(names(await findscu(['PatientName', `${SPS}.ScheduledProcedureStepStartDate=20240102`, `${SPS}.ScheduledProcedureStepStartTime=1000-1200`])), ['DOE^JOHN']);
 });
 
+test('start date and time ranges together are one period (Table K.6-1 remark on (0040,0003))', async () => {
+  // 2024-01-02 10:00 up to 2024-01-05 12:00: A1 (01-02 10:15), A2 (01-03 14:00), A3 (01-05 08:00);
+  // the local item at 01-02 09:00 is before it. As separate ranges only A1 would be 10:00-12:00.
+  const r = await findscu(['PatientName', `${SPS}.ScheduledProcedureStepStartDate=20240102-20240105`, `${SPS}.ScheduledProcedureStepStartTime=1000-1200`]);
+  assert.equal(r.final, 'Success', r.raw);
+  assert.deepEqual(names(r), ['DOE^JANE', 'DOE^JOHN', 'ROE^RICHARD']);
+  // Open ranges of the same form: from 2024-01-03 12:00 on.
+  assert.deepEqual(names(await findscu(['PatientName', `${SPS}.ScheduledProcedureStepStartDate=20240103-`, `${SPS}.ScheduledProcedureStepStartTime=1200-`])), ['DOE^JANE', 'ROE^RICHARD']);
+});
+
 test('Performing Physician, Patient Name / ID wildcards, Accession Number, Requested Procedure ID', async () => {
   assert.deepEqual(names(await findscu(['PatientName', `${SPS}.ScheduledPerformingPhysicianName=PERF*`])), ['DOE^JANE', 'DOE^JOHN', 'ROE^RICHARD']);
   assert.deepEqual(names(await findscu(['PatientName=DOE*'])), ['DOE^JANE', 'DOE^JOHN']);

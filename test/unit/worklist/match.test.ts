@@ -52,6 +52,24 @@ test('start date and time ranges together are one period (Table K.6-1 remark on 
   assert.doesNotThrow(() => validateQuery(query({}, { [DATE]: '20240705-20240706', [TIME]: '2000-0600' })));
 });
 
+test('the response of a period query holds the steps inside the period, with their date and time', () => {
+  const q = query({ [PN]: '' }, { [DATE]: '20240705-20240707', [TIME]: '1000-1800', [STEP]: '' });
+  const a = answer(q, item({ date: '20240706', time: '0300' }));
+  assert.equal(a.kind, 'match');
+  const sps = (a as { response: Identifier }).response.find((e) => e.tag === SPS)!.value as Identifier[];
+  assert.deepEqual(sps.map((s) => [get(s, DATE), get(s, TIME), get(s, STEP)]), [['20240706', '0300', 'SPS1']]);
+  // Two steps, one of them (July 5 09:00) before the period: only the other is returned.
+  const two = item();
+  const spsEl = two.find((e) => e.tag === SPS)!;
+  const [step] = spsEl.value as Identifier[];
+  const early = step.map((e) => (e.tag === DATE ? { ...e, value: '20240705' } : e.tag === TIME ? { ...e, value: '0900' } : e.tag === STEP ? { ...e, value: 'EARLY' } : e));
+  const late = step.map((e) => (e.tag === DATE ? { ...e, value: '20240707' } : e.tag === TIME ? { ...e, value: '0800' } : e.tag === STEP ? { ...e, value: 'LATE' } : e));
+  spsEl.value = [early, late];
+  const b = answer(q, two) as { kind: string; response: Identifier };
+  assert.equal(b.kind, 'match');
+  assert.deepEqual((b.response.find((e) => e.tag === SPS)!.value as Identifier[]).map((s) => get(s, STEP)), ['LATE']);
+});
+
 test('Patient Name: wildcards, case-insensitive; Patient ID wildcards; performing physician', () => {
   assert.equal(matches(query({ [PN]: 'doe*' })), true);
   assert.equal(matches(query({ [PN]: 'D?E^JOHN' })), true);

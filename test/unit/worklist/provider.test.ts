@@ -113,3 +113,20 @@ test('mergeItems keeps items without accession and step id', () => {
   assert.equal(mergeItems([[bare], [bare]]).length, 2);
   assert.equal(mergeItems([[item()], [item()]]).length, 1);
 });
+
+test('a start date + time period goes upstream as the date range; the period is applied here', async (t) => {
+  const seen: Identifier[] = [];
+  const s = await setup(t, async (_r, id) => {
+    seen.push(id);
+    // A RIS matching the two ranges separately would drop the 23:00 step; this one sends the date range's steps.
+    return [item({ name: 'IN^PERIOD', acc: 'A1', date: '20240102', time: '2300' }), item({ name: 'BEFORE^PERIOD', acc: 'A2', date: '20240102', time: '0900' })];
+  });
+  const q = query({ [PN]: '' }, { 0x00400002: '20240102-20240103', 0x00400003: '1000-1200' });
+  assert.deepEqual(await names(s.p, q), ['IN^PERIOD']);
+  const sps = (seen[0].find((e) => e.tag === 0x00400100)!.value as Identifier[])[0];
+  assert.equal(get(sps, 0x00400002), '20240102-20240103');
+  assert.equal(get(sps, 0x00400003), '', 'the time goes up as a return key');
+  // A single date with a time range is not a period: both go up unchanged.
+  await names(s.p, query({ [PN]: '' }, { 0x00400002: '20240102', 0x00400003: '1000-1200' }));
+  assert.equal(get((seen[1].find((e) => e.tag === 0x00400100)!.value as Identifier[])[0], 0x00400003), '1000-1200');
+});
