@@ -54,6 +54,17 @@ async function findscu(model: string, keys: string[], extra: string[] = []): Pro
 
 const has = (m: string[], tagEq: string): boolean => m.includes(tagEq);
 
+test('findscu: Study Date + Study Time ranges stay two ranges (no extended negotiation, PS3.4 C.2.2.2.5.4, C.4.1.3.2)', async () => {
+  // All studies are at 10:15. Combined, 2023-06-15 23:00 up to 2024-01-02 11:00 would hold the
+  // 2024-01-02 studies; as separate ranges no time of day lies in 23:00-11:00.
+  const keys = (time: string) => ['QueryRetrieveLevel=STUDY', 'StudyInstanceUID', 'StudyDate=20230615-20240102', `StudyTime=${time}`];
+  const inverted = await findscu('-S', keys('2300-1100'));
+  assert.equal(inverted.final, 'Success', inverted.raw);
+  assert.equal(inverted.matches.length, 0, inverted.raw);
+  const day = await findscu('-S', keys('1000-1100'));
+  assert.deepEqual(day.matches.map((m) => m.find((x) => x.startsWith('0020,000d'))).sort(), [doe1, doe2, roe, big].map((s) => `0020,000d=${s.studyUid}`).sort());
+});
+
 test('findscu -P: PATIENT, STUDY, SERIES, IMAGE levels', async () => {
   const p = await findscu('-P', ['QueryRetrieveLevel=PATIENT', 'PatientID=PID-DOE', 'PatientName']);
   assert.equal(p.final, 'Success', p.raw);
