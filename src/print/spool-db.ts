@@ -1,7 +1,7 @@
 /**
- * The print spool's tables in the index database (same WAL, synchronous=FULL as the
- * forwarding queue): one row per job, one history row per state change. Job content
- * (attributes, pixels, previews) lives in files under <storage>/print/<uid>/.
+ * The print spool's tables in the index database (same WAL as the forwarding queue; a new
+ * job's row is committed with synchronous=FULL): one row per job, one history row per state
+ * change. Job content (attributes, pixels, previews) lives in files under <storage>/print/<uid>/.
  *
  * States: queued → printing → done | failed | held (printer offline or FAILURE: retried
  * after a back-off; or held by an operator until released). A crash while printing puts
@@ -59,13 +59,36 @@ export class SpoolDb {
     db.exec(SPOOL_SCHEMA);
   }
 
+  /**
+   * The row is what the N-ACTION response promises, so its commit is synced to disk
+   * (synchronous=FULL for this one transaction; the index runs NORMAL, whose last commits
+   * a power loss may take: a job folder without its row is removed at start).
+   */
   insert(j: NewJob, now: number): number {
-    return this.db.transaction(() => {
+    return this.durably(() => this.db.transaction(() => {
       const id = Number(this.db.prepare(`INSERT INTO print_jobs (uid, printer, state, calling_ae, label, films, images, copies, dir, created_at, updated_at)
         VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?)`).run(j.uid, j.printer, j.callingAe ?? null, j.label ?? null, j.films, j.images, j.copies, j.dir, now, now).lastInsertRowid);
       this.history(id, now, 'queued', `spooled from ${j.callingAe ?? 'command line'}: ${j.films} film(s), ${j.images} image(s)`);
       return id;
-    })();
+    })());
+  }
+
+  /** Folders of every job ("print/<uid>"), for the start-up clean-up. */
+  dirs(): Set<string> {
+    return new Set((this.db.prepare('SELECT dir FROM print_jobs').all() as { dir: string }[]).map((r) => r.dir));
+  }
+
+  /** Runs `fn` with synchronous=FULL (WAL synced at commit), then back to the previous level. */
+  private durably<T>(fn: () => T): T {
+    if (this.db.inTransaction) return fn();
+    const before = this.db.pragma('synchronous', { simple: true }) as number;
+    if (before >= 2) return fn();
+    this.db.pragma('synchronous = FULL');
+    try {
+      return fn();
+    } finally {
+      this.db.pragma(`synchronous = ${before}`);
+    }
   }
 
   private history(id: number, now: number, state: string, message: string | null): void {

@@ -4,7 +4,7 @@
  * and one PNG preview per film. Written into a temporary folder, every file fsynced, then
  * renamed into place and the parent fsynced: a job folder either exists whole or not at all.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync, existsSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeIdentifier, encodeIdentifier, type Identifier } from '../dicom/identifier';
 import { EdgeError } from '../util/errors';
@@ -68,6 +68,25 @@ export function writeJob(storagePath: string, uid: string, content: SpoolJobCont
   renameSync(tmp, final);
   fsyncDir(root);
   return `print/${uid}`;
+}
+
+/**
+ * At start, before any job is spooled: removes what a crash left of jobs never answered —
+ * `.tmp-<uid>` folders (killed while writing) and job folders no row names (killed between
+ * the rename and the row's commit; the row is committed before the N-ACTION response).
+ * `known` holds the rows' folders ("print/<uid>"). Returns the folders removed.
+ */
+export function removeUnfinishedJobs(storagePath: string, known: ReadonlySet<string>): string[] {
+  const root = spoolRoot(storagePath);
+  if (!existsSync(root)) return [];
+  const removed: string[] = [];
+  for (const name of readdirSync(root)) {
+    if (!name.startsWith('.tmp-') && known.has(`print/${name}`)) continue;
+    rmSync(join(root, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  if (removed.length) fsyncDir(root);
+  return removed;
 }
 
 export function readJob(storagePath: string, dir: string): SpoolJobContent {

@@ -13,7 +13,7 @@ import { copiesOf, imageCount, type SpoolJobContent } from './job';
 import { filmPreviewPng } from './preview';
 import { PrintScp, sessionLabel, type JobStatus, type PrinterState } from './scp';
 import { SpoolDb, type PrintJobRow } from './spool-db';
-import { writeJob } from './spool-files';
+import { removeUnfinishedJobs, writeJob } from './spool-files';
 import { newUid } from './uids';
 import { PrinterWorker } from './worker';
 
@@ -78,6 +78,8 @@ export class PrintSpooler {
 
   start(): void {
     this.started = true;
+    const gone = removeUnfinishedJobs(this.o.storagePath, this.db.dirs());
+    if (gone.length) this.o.log.warn(`print: removed ${gone.length} unfinished job folder(s) left by a crash (never acknowledged)`);
     const n = this.db.resetPrinting(Date.now());
     if (n) this.o.log.warn(`print: ${n} job(s) interrupted while printing are queued again`);
     for (const name of new Set([...this.printers().map((p) => p.name), ...this.db.printers()])) this.worker(name).start();
