@@ -84,7 +84,7 @@ async function qido(c: WebContext, level: 'STUDY' | 'SERIES' | 'IMAGE', fixed: R
   const out: DicomJson[] = [];
   let seen = 0;
   try {
-    for await (const r of engine.find('study', id, undefined, { relational: true })) {
+    for await (const r of engine.find('study', id, undefined, { relational: true, combinedDateTime: true })) {
       if (seen++ < offset) continue;
       if (out.length >= limit) break;
       const j = toDicomJson(r.filter((e) => e.tag !== 0x00080052));
