@@ -8,10 +8,13 @@
  *   displayFormats = 1,1\1,2\2,2    ; STANDARD\c,r formats it accepts (DCMTK DisplayFormat syntax)
  *   magnificationTypes = REPLICATE\BILINEAR\CUBIC\NONE
  *   supports12Bit = yes             ; else 12-bit images are sent as 8-bit
+ *   printerDpi = 300                ; resolution: image box size in pixels (src/print/fit.ts)
  *
  *   [Print]                         ; the spool (durations as in [Forward])
  *   retryBase = 5s  retryCap = 5m  maxAttempts = 0 (no limit)  maxQueued = 100 (per printer)
  *   eventReports = yes              ; N-EVENT-REPORT printer/job state changes to the modality
+ *   oversize = demagnify            ; image larger than its box: demagnify (B604) | crop (B609) | fail (C603)
+ *   keepDays = 7                    ; done/failed jobs (folder, previews, row) deleted after; 0 = kept
  *
  * Every list takes `\`, `,` between words (display formats: `\` or blanks, since `c,r` has a comma).
  */
@@ -19,6 +22,7 @@ import type { Config, RemoteAe } from '../config/types';
 import { findSection, registerOptions, registerSection, registerValidator, type OptionDef, type ParseResult } from '../config/schema';
 import type { LoadedConfig } from '../config/load';
 import { parseDuration } from '../forward/config';
+import { DEFAULT_DPI, OVERSIZE_POLICIES, type OversizePolicy } from './fit';
 import './uids';
 
 export interface PrinterCapabilities {
@@ -28,6 +32,8 @@ export interface PrinterCapabilities {
   displayFormats: Array<[number, number]>;
   magnificationTypes: string[];
   supports12Bit: boolean;
+  /** Printer resolution (dots per inch); DEFAULT_DPI when not configured. */
+  dpi?: number;
 }
 
 export interface PrinterDef {
@@ -45,6 +51,10 @@ export interface SpoolSettings {
   maxAttempts: number;
   maxQueued: number;
   eventReports: boolean;
+  /** `[Print] oversize`: what to do with an image larger than its box when the SCU did not say (PS3.3 C.13.5). */
+  oversize: OversizePolicy;
+  /** Done and failed jobs older than this are deleted; 0 = never. */
+  keepMs: number;
 }
 
 function words(raw: string): string[] {
@@ -83,6 +93,7 @@ export function registerPrintConfig(): void {
     displayFormats: { type: 'custom', parse: (raw) => { const r = parseDisplayFormats(raw); return typeof r === 'string' ? { problem: r } : { value: r }; } },
     magnificationTypes: list(/^(REPLICATE|BILINEAR|CUBIC|NONE)$/),
     supports12Bit: { type: 'bool', default: false },
+    printerDpi: { type: 'int', min: 50, max: 4800 },
   });
   registerSection('Print', {
     retryBase: duration('5s'),
@@ -92,6 +103,8 @@ export function registerPrintConfig(): void {
     // N-EVENT-REPORTs to the modality (Printer and Print Job state changes, PS3.4 H.4.5/H.4.6);
     // some SCUs cannot take a request from the SCP (dcmjs-dimse's client fails on one).
     eventReports: { type: 'bool', default: true },
+    oversize: { type: 'enum', values: OVERSIZE_POLICIES, default: 'demagnify' },
+    keepDays: { type: 'int', default: 7, min: 0, max: 36500 },
   });
 }
 registerPrintConfig();
@@ -113,9 +126,15 @@ export function printersOf(config: Config): PrinterDef[] {
         displayFormats: typeof formats === 'string' ? [] : formats,
         magnificationTypes: words(r.extra.magnificationTypes ?? ''),
         supports12Bit: isYes(r.extra.supports12Bit),
+        dpi: dpiOf(r.extra.printerDpi),
       },
     };
   });
+}
+
+function dpiOf(raw: string | undefined): number {
+  const n = Number((raw ?? '').trim());
+  return Number.isInteger(n) && n >= 50 && n <= 4800 ? n : DEFAULT_DPI;
 }
 
 /** The printer by queue name (userName or AE title). */
@@ -132,7 +151,11 @@ export function printerForCalledAe(config: Config, calledAe: string): PrinterDef
 export function spoolSettings(config: Config): SpoolSettings {
   const v = (config as LoadedConfig).sections?.Print?.[0]?.values ?? {};
   const n = (x: unknown, d: number): number => (typeof x === 'number' ? x : d);
-  return { baseMs: n(v.retryBase, 5000), capMs: n(v.retryCap, 300_000), maxAttempts: n(v.maxAttempts, 0), maxQueued: n(v.maxQueued, 100), eventReports: v.eventReports !== false };
+  const oversize = OVERSIZE_POLICIES.find((p) => p === v.oversize) ?? 'demagnify';
+  return {
+    baseMs: n(v.retryBase, 5000), capMs: n(v.retryCap, 300_000), maxAttempts: n(v.maxAttempts, 0), maxQueued: n(v.maxQueued, 100),
+    eventReports: v.eventReports !== false, oversize, keepMs: n(v.keepDays, 7) * 86_400_000,
+  };
 }
 
 /** Whole-configuration checks: printAs titles must be unique and not the local AE title. */
@@ -140,7 +163,7 @@ export function printProblems(config: Config): { line: number; message: string }
   const problems: { line: number; message: string }[] = [];
   const seen = new Map<string, string>();
   for (const r of config.remotes) {
-    if (!isYes(r.extra.printer) && (r.extra.printAs || r.extra.filmSizes || r.extra.displayFormats)) {
+    if (!isYes(r.extra.printer) && (r.extra.printAs || r.extra.filmSizes || r.extra.displayFormats || r.extra.printerDpi)) {
       problems.push({ line: r.line, message: `[RemoteAE] ${r.aeTitle}: printer options without printer = yes` });
     }
   }

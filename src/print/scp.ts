@@ -12,7 +12,8 @@ import type { CommandSet } from '../dimse/command';
 import { decodeIdentifier, encodeIdentifier, get, type Identifier } from '../dicom/identifier';
 import type { NegotiatedContext } from '../ul/negotiation';
 import { errorMessage } from '../util/errors';
-import { printerForCalledAe, printersOf, type PrinterDef } from './config';
+import { printerForCalledAe, printersOf, spoolSettings, type PrinterDef } from './config';
+import { DEFAULT_DPI } from './fit';
 import type { SpoolJobContent } from './job';
 import { PrintSession, type NResult } from './session';
 import { ST } from './status';
@@ -101,7 +102,8 @@ export class PrintScp {
       status: r.status,
     };
     if (cmd.commandField === CommandField.N_ACTION_RQ) rsp.actionTypeId = cmd.actionTypeId;
-    if (r.comment && failure) rsp.errorComment = r.comment.replace(/[^\x20-\x5b\x5d-\x7e]/g, ' ').slice(0, 64);
+    // PS3.7 C.4.1: a warning may carry an Error Comment too; B6xx ones say what was done to the image.
+    if (r.comment && (failure || (r.status & 0xff00) === 0xb600)) rsp.errorComment = r.comment.replace(/[^\x20-\x5b\x5d-\x7e]/g, ' ').slice(0, 64);
     if (r.offending?.length && failure) rsp.offendingElement = r.offending;
     const body = r.dataset && r.dataset.length && !failure ? encodeIdentifier(r.dataset, rc.context.transferSyntax) : undefined;
     await rc.channel.send(rc.message.contextId, rsp, body);
@@ -114,10 +116,10 @@ export class PrintScp {
     if (cls === UID.PrintJob) return f === CommandField.N_GET_RQ ? this.getJob(inst, rc.message.command.attributeIdentifierList) : unsupported();
     if (f === CommandField.N_CREATE_RQ && cls === UID.FilmSession) {
       if (!st.printer) return { status: ST.ProcessingFailure, comment: `no printer is reached as ${rc.channel.assoc.calledAe}` };
-      st.session = new PrintSession(rc.context.abstractSyntax === UID.ColorMeta);
+      st.session = this.newSession(st, rc);
       return st.session.createFilmSession(ds, rc.message.command.affectedSopInstanceUid);
     }
-    const s = st.session ?? (st.session = new PrintSession(rc.context.abstractSyntax === UID.ColorMeta));
+    const s = st.session ?? (st.session = this.newSession(st, rc));
     const asked = rc.message.command.affectedSopInstanceUid;
     switch (`${f}:${cls}`) {
       case `${CommandField.N_SET_RQ}:${UID.FilmSession}`: return s.setFilmSession(inst, ds);
@@ -134,6 +136,12 @@ export class PrintScp {
         return this.print(rc, st, s, cls, inst);
       default: return unsupported();
     }
+  }
+
+  /** A session that sizes image boxes for this printer (resolution, accepted films) and the [Print] oversize policy. */
+  private newSession(st: AssocState, rc: RequestContext): PrintSession {
+    const caps = st.printer?.caps;
+    return new PrintSession(rc.context.abstractSyntax === UID.ColorMeta, { dpi: caps?.dpi ?? DEFAULT_DPI, policy: spoolSettings(this.host.config()).oversize, caps });
   }
 
   /** N-ACTION Print (action type 1): the job is on disk and in the spool before we answer. */

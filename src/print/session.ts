@@ -6,7 +6,9 @@
  */
 import { findElement, get, set, type Identifier } from '../dicom/identifier';
 import { ENUMS, parseDisplayFormat } from './layout';
-import type { SpoolFilm, SpoolJobContent } from './job';
+import { boxSizes, decideFit, DEFAULT_DPI, worstFit, type FitContext, type FitDecision } from './fit';
+import { imageItem, type SpoolFilm, type SpoolJobContent } from './job';
+import { applyFit } from './resize';
 import { ST } from './status';
 import { TAG, UID, newUid } from './uids';
 
@@ -20,7 +22,8 @@ export interface NResult {
   spool?: SpoolJobContent;
 }
 
-interface ImageBox { uid: string; position: number; color: boolean; dataset?: Identifier }
+/** `fit`: the status of the last image set (0, B604, B609 or B60A), repeated by N-ACTION (Tables H.4-4, H.4-9). */
+interface ImageBox { uid: string; position: number; color: boolean; dataset?: Identifier; fit?: number }
 interface FilmBox { uid: string; attrs: Identifier; boxes: ImageBox[] }
 
 const ILLUMINATION = 0x2010015e;
@@ -81,8 +84,15 @@ export class PrintSession {
   private readonly filmBoxes: FilmBox[] = [];
   private readonly luts = new Map<string, Identifier>();
 
-  /** `color`: the association negotiated the Basic Color Print Management Meta SOP Class. */
-  constructor(private readonly color: boolean) {}
+  private readonly fit: FitContext;
+
+  /**
+   * `color`: the association negotiated the Basic Color Print Management Meta SOP Class;
+   * `fit`: the printer's resolution and the oversize policy (default 300 dpi, demagnify).
+   */
+  constructor(private readonly color: boolean, fit?: Partial<FitContext>) {
+    this.fit = { dpi: fit?.dpi ?? DEFAULT_DPI, policy: fit?.policy ?? 'demagnify', caps: fit?.caps };
+  }
 
   get filmBoxCount(): number { return this.filmBoxes.length; }
 
@@ -95,7 +105,10 @@ export class PrintSession {
     const dataset: Identifier = [...kept];
     if (!get(dataset, TAG.NumberOfCopies)) set(dataset, TAG.NumberOfCopies, '1', 'IS');
     if (!get(dataset, TAG.PrintPriority)) set(dataset, TAG.PrintPriority, 'MED', 'CS');
-    return { ...(warning ?? { status: ST.Success }), dataset, instanceUid: this.sessionUid };
+    // PS3.4 Table H.4.1.2.1.2-1: B600 "Memory allocation not supported" (the value is kept, unused).
+    const memory = (get(kept, TAG.MemoryAllocation) ?? '').trim() !== '';
+    const status = warning ?? (memory ? { status: ST.MemoryAllocationNotSupported, comment: 'Memory Allocation is not supported' } : { status: ST.Success });
+    return { ...status, dataset, instanceUid: this.sessionUid };
   }
 
   setFilmSession(uid: string, ds: Identifier): NResult {
@@ -175,33 +188,78 @@ export class PrintSession {
     if (error) return error;
     const seqTag = color ? TAG.BasicColorImageSequence : TAG.BasicGrayscaleImageSequence;
     const items = findElement(kept, seqTag)?.value as Identifier[] | undefined;
+    let decision: FitDecision | undefined;
+    let magnification = '';
     if (Array.isArray(items) && items.length) {
       const problem = checkImage(items[0], color);
       if (problem) return fail(ST.InvalidAttributeValue, problem.text, [problem.tag]);
+      magnification = this.magnificationOf(box, kept);
+      decision = this.decide(box, kept, items[0], magnification);
+      // C603 is a failure: the image box keeps what it had (nothing of this N-SET is applied).
+      if (decision.action === 'fail') return fail(decision.status, decision.comment, [TAG.Rows, TAG.Columns]);
     }
+    const fitted = decision ? applyFit(kept, seqTag, decision, magnification) : kept;
     box.dataset = box.dataset ?? [];
-    merge(box.dataset, kept);
+    if (decision && decision.action === 'demagnify') box.dataset = box.dataset.filter((e) => e.tag !== TAG.RequestedImageSize);
+    merge(box.dataset, fitted);
     if (!get(box.dataset, TAG.ImageBoxPosition)) set(box.dataset, TAG.ImageBoxPosition, String(box.position), 'US');
+    if (decision) box.fit = decision.status;
     // The response's attribute list is optional (PS3.7 10.1.3.1): the pixels are not echoed.
+    if (decision && decision.action !== 'none') return { status: decision.status, comment: decision.comment, instanceUid: uid };
     return { ...(warning ?? { status: ST.Success }), instanceUid: uid };
   }
 
+  /** H.4.3.1.2.1.1: the image box's Magnification Type overrides the film box's; REPLICATE is our default. */
+  private magnificationOf(box: ImageBox, kept: Identifier): string {
+    const film = this.filmOf(box);
+    return (get(kept, TAG.MagnificationType) ?? get(box.dataset ?? [], TAG.MagnificationType) ?? get(film?.attrs ?? [], TAG.MagnificationType) ?? 'REPLICATE').trim().toUpperCase() || 'REPLICATE';
+  }
+
+  private filmOf(box: ImageBox): FilmBox | undefined {
+    return this.filmBoxes.find((f) => f.boxes.includes(box));
+  }
+
+  /** The PS3.4 H.4 size decision for an image in this box (src/print/fit.ts); 'none' when the box size is unknown. */
+  private decide(box: ImageBox, kept: Identifier, item: Identifier, magnification: string): FitDecision {
+    const film = this.filmOf(box);
+    const size = film ? boxSizes(film.attrs, this.fit)?.[box.position - 1] : undefined;
+    if (!size) return { status: ST.Success, action: 'none' };
+    const pick = (tag: number): string | undefined => get(kept, tag) ?? get(box.dataset ?? [], tag);
+    const mm = Number(pick(TAG.RequestedImageSize));
+    return decideFit({
+      rows: Number(get(item, TAG.Rows)), cols: Number(get(item, TAG.Columns)), box: size, magnification,
+      requestedWidthMm: Number.isFinite(mm) && mm > 0 ? mm : undefined, behavior: pick(TAG.RequestedDecimateCropBehavior),
+      policy: this.fit.policy, dpi: this.fit.dpi,
+    });
+  }
+
   /** Film Box N-ACTION (print this film, H.4.2.2.4) → spool content, or a status. */
+  /**
+   * Film Box N-ACTION (print this film, H.4.2.2.4) → spool content, or a status. Table H.4-9:
+   * an image demagnified, decimated or cropped at its N-SET is repeated (B604/B60A/B609),
+   * else B603 when no image box holds an image (an empty page comes out).
+   */
   printFilmBox(uid: string): NResult {
     const box = this.filmBoxes.find((b) => b.uid === uid);
     if (!box) return fail(ST.NoSuchSopInstance, `no film box ${uid}`);
     const film = toSpoolFilm(box);
-    const empty = film.boxes.length === 0;
-    return { status: empty ? ST.FilmBoxEmptyPage : ST.Success, instanceUid: uid, spool: { session: [...this.sessionAttrs], films: [film] } };
+    const status = worstFit(box.boxes.map((b) => b.fit ?? 0)) || (isEmpty(film) ? ST.FilmBoxEmptyPage : ST.Success);
+    return { status, instanceUid: uid, spool: { session: [...this.sessionAttrs], films: [film] } };
   }
 
-  /** Film Session N-ACTION (print every film box, H.4.1.2.4) → spool content, or C600. */
+  /**
+   * Film Session N-ACTION (print every film box, H.4.1.2.4) → spool content, or C600.
+   * Table H.4-4: B604/B60A/B609 as for a film box; B602 when any film would come out as an
+   * empty page. B601 (collation not supported) is never answered: every film box of the
+   * session is printed, in order, as one job.
+   */
   printFilmSession(uid: string): NResult {
     if (uid !== this.sessionUid) return fail(ST.NoSuchSopInstance, `no film session ${uid}`);
     if (!this.filmBoxes.length) return fail(ST.SessionHasNoFilmBox, 'the film session has no film box');
     const films = this.filmBoxes.map(toSpoolFilm);
-    const empty = films.every((f) => f.boxes.length === 0);
-    return { status: empty ? ST.SessionEmptyPage : ST.Success, instanceUid: uid, spool: { session: [...this.sessionAttrs], films } };
+    const fitted = worstFit(this.filmBoxes.flatMap((f) => f.boxes.map((b) => b.fit ?? 0)));
+    const status = fitted || (films.some(isEmpty) ? ST.SessionEmptyPage : ST.Success);
+    return { status, instanceUid: uid, spool: { session: [...this.sessionAttrs], films } };
   }
 
   createPresentationLut(ds: Identifier, askedUid?: string): NResult {
@@ -218,6 +276,11 @@ export class PrintSession {
     if (!this.luts.delete(uid)) return fail(ST.NoSuchSopInstance, `no presentation LUT ${uid}`);
     return { status: ST.Success, instanceUid: uid };
   }
+}
+
+/** No image box of the film holds an image. */
+function isEmpty(film: SpoolFilm): boolean {
+  return !film.boxes.some((b) => imageItem(b.dataset));
 }
 
 function toSpoolFilm(box: FilmBox): SpoolFilm {

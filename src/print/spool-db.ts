@@ -166,6 +166,23 @@ export class SpoolDb {
     return (this.db.prepare('SELECT DISTINCT printer FROM print_jobs ORDER BY printer').all() as { printer: string }[]).map((r) => r.printer);
   }
 
+  /** Done or failed (cancelled included) jobs last changed before `before`: the ones cleanup may delete. */
+  expired(before: number, limit = 500): PrintJobRow[] {
+    return this.db.prepare(`SELECT * FROM print_jobs WHERE state IN ('done', 'failed') AND updated_at < ? ORDER BY id LIMIT ?`).all(before, limit) as PrintJobRow[];
+  }
+
+  /**
+   * Deletes a job's row and history if it is still done or failed and unchanged since
+   * `before` (a reprint from another process in between keeps it). True when deleted.
+   */
+  removeExpired(id: number, before: number): boolean {
+    return this.db.transaction(() => {
+      const n = this.db.prepare(`DELETE FROM print_jobs WHERE id = ? AND state IN ('done', 'failed') AND updated_at < ?`).run(id, before).changes;
+      if (n) this.db.prepare('DELETE FROM print_job_history WHERE job_id = ?').run(id);
+      return n > 0;
+    })();
+  }
+
   /** Operator: queued or printer-held → held until released. */
   hold(sel: PrintSelector, now: number): number {
     return this.act(sel, now, `state = 'queued' OR (state = 'held' AND hold_reason = 'printer')`, `state = 'held', hold_reason = 'operator'`, 'held', 'held by operator');

@@ -8,6 +8,7 @@ import type { DimseService } from '../dimse/channel';
 import type { SqliteDb } from '../store/index-db';
 import { errorMessage } from '../util/errors';
 import type { Logger } from '../util/log';
+import { cleanupSpool } from './cleanup';
 import { findPrinter, printersOf, spoolSettings, type PrinterDef } from './config';
 import { copiesOf, imageCount, type SpoolJobContent } from './job';
 import { filmPreviewPng } from './preview';
@@ -23,6 +24,10 @@ export interface SpoolerOptions {
   storagePath: string;
   log: Logger;
   pollMs?: number;
+  /** Clock of the cleanup (tests). */
+  now?: () => number;
+  /** How often done/failed jobs older than [Print] keepDays are deleted; default hourly. */
+  cleanupEveryMs?: number;
 }
 
 export function jobStatusOf(row: PrintJobRow): JobStatus {
@@ -40,6 +45,7 @@ export class PrintSpooler {
   private readonly workers = new Map<string, PrinterWorker>();
   private config: Config;
   private started = false;
+  private cleanupTimer?: NodeJS.Timeout;
 
   constructor(private readonly o: SpoolerOptions) {
     this.config = o.config;
@@ -82,7 +88,22 @@ export class PrintSpooler {
     if (gone.length) this.o.log.warn(`print: removed ${gone.length} unfinished job folder(s) left by a crash (never acknowledged)`);
     const n = this.db.resetPrinting(Date.now());
     if (n) this.o.log.warn(`print: ${n} job(s) interrupted while printing are queued again`);
+    this.cleanup();
+    this.cleanupTimer = setInterval(() => this.cleanup(), this.o.cleanupEveryMs ?? 3_600_000);
+    this.cleanupTimer.unref();
     for (const name of new Set([...this.printers().map((p) => p.name), ...this.db.printers()])) this.worker(name).start();
+  }
+
+  /** Deletes done/failed jobs older than [Print] keepDays with their folders (src/print/cleanup.ts); never throws. */
+  cleanup(): number {
+    try {
+      const n = cleanupSpool(this.db, this.o.storagePath, { keepMs: spoolSettings(this.config).keepMs, now: (this.o.now ?? Date.now)() });
+      if (n) this.o.log.info(`print: cleanup removed ${n} done/failed job(s) older than keepDays`);
+      return n;
+    } catch (e) {
+      this.o.log.warn(`print: cleanup: ${errorMessage(e)}`);
+      return 0;
+    }
   }
 
   /** New configuration: workers for new printers; existing workers read it on their next job. */
@@ -97,6 +118,7 @@ export class PrintSpooler {
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.cleanupTimer);
     await Promise.all([...this.workers.values()].map((w) => w.stop()));
   }
 

@@ -108,7 +108,7 @@ test('worker: printer down → held with back-off and WARNING reported; then don
   const printer = { name: 'P', printAs: 'P', remote: {} as PrinterDef['remote'], caps } as PrinterDef;
   const w = new PrinterWorker({
     name: 'P', db, storagePath: root, log: silentLogger, printer: () => printer, config: () => ({}) as Config,
-    settings: () => ({ baseMs: 1000, capMs: 8000, maxAttempts: 0, maxQueued: 10, eventReports: true }),
+    settings: () => ({ baseMs: 1000, capMs: 8000, maxAttempts: 0, maxQueued: 10, eventReports: true, oversize: 'demagnify', keepMs: 0 }),
     print: async () => outcomes.shift()!, onPrinterState: (s) => states.push(`${s.status} ${s.info}`), now: () => now, random: () => 1,
   });
   const a = mk('1.1');
