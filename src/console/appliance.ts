@@ -8,6 +8,7 @@ import type { Config } from '../config/types';
 import { errorMessage } from '../util/errors';
 import type { Logger } from '../util/log';
 import { AgentBackend } from './agent-backend';
+import { removeStaleWriteTemps } from './backend-common';
 import { resolveConsoleDevice, type ConsoleDevice } from './board';
 import { consoleSettings } from './config-section';
 import { ControlServer, controlSocketPath } from './control-server';
@@ -46,6 +47,8 @@ export class ConsoleServices {
   }
 
   async start(): Promise<void> {
+    const stale = removeStaleWriteTemps(this.o.configPath);
+    if (stale.length) this.o.log.warn(`removed ${stale.length} temp file(s) of a configuration write cut short: ${stale.join(', ')}`);
     const control = new ControlServer({ path: controlSocketPath(this.o.config().storage.path, this.o.env), backend: this.backend, log: this.o.log.child('control') });
     try {
       await control.listen();

@@ -2,7 +2,8 @@
  * Pieces both the agent and the offline backend use: validating and writing the INI,
  * restoring its backup, C-ECHO to a configured remote, the tuning report, disk space.
  */
-import { readFileSync, statfsSync } from 'node:fs';
+import { readdirSync, readFileSync, statfsSync, unlinkSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type { Config } from '../config/types';
 import { parseConfig, readKernelBufferLimits, type LoadedConfig } from '../config/load';
 import { ConfigError, EdgeError } from '../util/errors';
@@ -45,6 +46,43 @@ export function writeConfigFile(path: string, text: string, base: string): { bac
   }
   const { backup } = writeFileAtomicWithBackup(path, text);
   return { backup, ...v };
+}
+
+/**
+ * Temp files of INI writes cut short by a crash: writeFileAtomicWithBackup (src/tune/apply.ts)
+ * writes `.<name>.<pid>.tmp` (and `.<name>.bak.<pid>.tmp` for the backup) beside FILE and
+ * renames it into place; killed before the rename, the temp file stays. Removed at agent start when their writer is gone (a live pid, e.g. a
+ * `tune --write` running now, is left alone). Returns the names removed.
+ */
+export function removeStaleWriteTemps(path: string, alive: (pid: number) => boolean = pidAlive): string[] {
+  const dir = dirname(path);
+  const prefixes = [`.${basename(path)}.bak.`, `.${basename(path)}.`];
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const prefix = prefixes.find((p) => name.startsWith(p));
+    const pid = prefix && name.endsWith('.tmp') ? Number(name.slice(prefix.length, -4)) : NaN;
+    if (!Number.isInteger(pid) || pid <= 0 || alive(pid)) continue;
+    try {
+      unlinkSync(join(dir, name));
+      removed.push(name);
+    } catch { /* gone meanwhile */ }
+  }
+  return removed;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'; // exists, another user's
+  }
 }
 
 /** FILE.bak back into FILE (validated first); the replaced text becomes the new FILE.bak. */

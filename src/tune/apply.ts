@@ -5,7 +5,7 @@
  * explicitly in the INI always wins. The kernel-maximum warning for explicit buffer sizes
  * is `config check`'s (load.ts addWarnings), not repeated here.
  */
-import { closeSync, copyFileSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Config } from '../config/types';
 import { readIni } from '../config/ini-reader';
@@ -112,16 +112,29 @@ export function valuesToWrite(autoKeys: string[], tuning: Pick<Tuning, 'values'>
 
 /**
  * Replaces FILE atomically: FILE.bak gets the old content, the new text goes to a temp file
- * in the same folder (same mode), fsync, rename over FILE, fsync the folder.
+ * in the same folder (same mode), fsync, rename over FILE, fsync the folder. The backup is
+ * made the same way (a copy cut short by a crash must not leave a torn FILE.bak for a later
+ * `revert` to restore). Temp files are `.<name>.<pid>.tmp`; a crash can leave one behind
+ * (removed at agent start: src/console/backend-common.ts removeStaleWriteTemps).
  */
 export function writeFileAtomicWithBackup(path: string, text: string): { backup: string } {
   const backup = `${path}.bak`;
   const mode = statSync(path).mode & 0o7777;
-  copyFileSync(path, backup);
+  replaceWith(backup, mode, (fd) => writeSync(fd, readFileSync(path)));
+  replaceWith(path, mode, (fd) => writeSync(fd, text));
+  try {
+    const dfd = openSync(dirname(path), 'r');
+    try { fsyncSync(dfd); } finally { closeSync(dfd); }
+  } catch { /* some filesystems refuse fsync on a directory; the rename is done */ }
+  return { backup };
+}
+
+/** `fill` writes a temp file beside `path`; fsync; rename over `path`. */
+function replaceWith(path: string, mode: number, fill: (fd: number) => void): void {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   const fd = openSync(tmp, 'w', mode);
   try {
-    writeSync(fd, text);
+    fill(fd);
     fsyncSync(fd);
   } catch (e) {
     closeSync(fd);
@@ -130,11 +143,6 @@ export function writeFileAtomicWithBackup(path: string, text: string): { backup:
   }
   closeSync(fd);
   renameSync(tmp, path);
-  try {
-    const dfd = openSync(dirname(path), 'r');
-    try { fsyncSync(dfd); } finally { closeSync(dfd); }
-  } catch { /* some filesystems refuse fsync on a directory; the rename is done */ }
-  return { backup };
 }
 
 /** `tune --write`: the tuned values of FILE's auto/absent options written into FILE. */
