@@ -129,7 +129,7 @@ export class PrintSpooler {
     const previews: Buffer[] = [];
     for (const film of content.films) {
       try {
-        previews.push(filmPreviewPng(film));
+        previews.push(filmPreviewPng(film, { dpi: printer.caps.dpi, caps: printer.caps }));
       } catch (e) {
         this.o.log.warn(`print ${printer.name}: preview of job ${uid} failed: ${errorMessage(e)}`);
         break;

@@ -5,6 +5,8 @@ import { boxSizes, decideFit, effectiveFilmSize, filmPixels, worstFit, type FitR
 import { applyFit, cropItem, demagnifyItem } from '../../../src/print/resize';
 import { colourItem, greyItem } from '../../../src/print/pixels';
 import { printersOf, spoolSettings } from '../../../src/print/config';
+import { filmPreviewPng } from '../../../src/print/preview';
+import { decodeSimplePng } from '../../../src/dicom/render/png';
 import { TAG } from '../../../src/print/uids';
 import { parseTestConfig, testIni } from '../../helpers/agent';
 
@@ -132,4 +134,21 @@ test('configuration: printerDpi per printer (default 300), [Print] oversize and 
   const d = spoolSettings(parseTestConfig(testIni({ port: 11112, dataDir: '/tmp/x' })));
   assert.deepEqual([d.oversize, d.keepMs], ['demagnify', 7 * 86_400_000]);
   assert.throws(() => parseTestConfig(testIni({ port: 11112, dataDir: '/tmp/x', sections: { Print: ['oversize = stretch'] } })));
+});
+
+test('preview: a NONE or Requested Image Size image is drawn at its printed size, else fitted to the box', () => {
+  const white = greyItem(500, 400, 8, Buffer.alloc(400 * 500, 255));
+  const render = (boxAttrs: Identifier): { at(x: number, y: number): number } => {
+    const dataset: Identifier = [...boxAttrs, { tag: TAG.ImageBoxPosition, vr: 'US', value: '1' }, { tag: TAG.BasicGrayscaleImageSequence, vr: 'SQ', value: [white] }].sort((a, b) => a.tag - b.tag);
+    const img = decodeSimplePng(filmPreviewPng({ attrs: film('STANDARD\\1,1', '8INX10IN'), boxes: [{ position: 1, color: false, dataset }] }, { size: 500, dpi: 100 }));
+    return { at: (x, y) => img.data[(y * img.width + x) * 3] };
+  };
+  const fitted = render([]);
+  const none = render([{ tag: TAG.MagnificationType, vr: 'CS', value: 'NONE' }]);
+  const asked = render([{ tag: TAG.RequestedImageSize, vr: 'DS', value: '101.6' }]);
+  assert.equal(fitted.at(20, 250), 255, 'fitted: the image reaches the box edge');
+  assert.equal(none.at(20, 250), 0, 'NONE: 400 of 800 printer pixels, the box edge stays empty (black)');
+  assert.equal(none.at(200, 250), 255, 'NONE: image in the centre');
+  assert.equal(asked.at(60, 250), 0, '101.6 mm = 400 px of 800: a quarter of the width each side');
+  assert.equal(asked.at(200, 250), 255);
 });
