@@ -23,10 +23,11 @@ const SEED = Number(process.env.FUZZ_SEED ?? 99);
 /**
  * When the kill lands after `apply` is typed: half the time within the first few
  * milliseconds (the console, the socket and the validation before the write take about that
- * long; a busy wait, as timers are too coarse), else up to 40 ms (the write and the reload).
+ * long; a busy wait, as timers are too coarse), else up to 120 ms (the write, the reload,
+ * the answer).
  */
 async function killMoment(r: () => number): Promise<void> {
-  if (r() < 0.5) return sleep(Math.floor(r() * 40));
+  if (r() < 0.5) return sleep(Math.floor(r() * 120));
   const end = performance.now() + r() * 8;
   while (performance.now() < end) { /* spin */ }
 }
