@@ -199,7 +199,7 @@ export class Forwarder {
  * with synchronous=NORMAL: in WAL mode its commits are not fsynced, so forwarding adds no
  * disk flush per instance to the receive path's own. Losing such a commit at power loss
  * only means an instance is sent again (at least once, never lost); enqueueing stays on the
- * index's synchronous=FULL connection. Transactions are synchronous and never interleave.
+ * index's own connection, inside the indexing transaction. Transactions are synchronous and never interleave.
  */
 function openWorkerDb(index: IndexDb): Database.Database | undefined {
   const path = index.db.name;

@@ -1,7 +1,7 @@
 /**
- * The persistent forwarding queue: tables in the index database (same WAL, same
- * synchronous=FULL), so a job is durable in the very transaction that indexes its
- * instance. One job per (instance, destination); `id` is the arrival order.
+ * The persistent forwarding queue: tables in the index database, written in the very
+ * transaction that indexes the instance (row and jobs stand or fall together; after a
+ * power loss, recovery indexes files that lost their row again and re-runs this hook). One job per (instance, destination); `id` is the arrival order.
  *
  * States: pending → in-flight → done | pending (retry later) | dead; held by an operator.
  * A crash leaves in-flight jobs behind: the agent puts them back to pending at start, so
