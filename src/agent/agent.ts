@@ -19,6 +19,7 @@ import { PrintSpooler } from '../print/spooler';
 import { Mpps } from '../mpps';
 import { Worklist } from '../worklist';
 import type { Logger } from '../util/log';
+import { errorMessage } from '../util/errors';
 import type { Association } from '../ul/association';
 import { DicomServer } from '../ul/server';
 import { serverTlsOptions, tlsSettings } from '../ul/tls';
@@ -105,6 +106,17 @@ export class Agent {
 
   get tlsAddress(): AddressInfo | undefined { return this.server.tlsAddress; }
 
+  /** Renewed certificates and keys take effect on reload (files are read again). */
+  private reloadTls(c: Config): void {
+    const t = tlsSettings(c);
+    if (!t) return;
+    try {
+      if (this.server.updateTls(serverTlsOptions(t), t.allowedSubjects)) this.log.info('TLS certificate, key and CA reloaded');
+    } catch (e) {
+      this.log.error(`TLS reload failed, keeping the previous certificate: ${errorMessage(e)}`);
+    }
+  }
+
   /** [Network] port/bind changed on reload: listen there; on failure keep the old listener. */
   private moveListener(c: Config): void {
     this.server.relisten(c.network.port, c.network.bind).then(
@@ -118,6 +130,7 @@ export class Agent {
     const before = this.config.network;
     this.config = config;
     if (before.port !== config.network.port || before.bind !== config.network.bind) this.moveListener(config);
+    this.reloadTls(config);
     this.forwarder.reload(config);
     this.print.reload(config);
     this.web?.reload(config);

@@ -50,7 +50,8 @@ export class DicomServer {
   listenTls(port: number, host: string, options: tls.TlsOptions, allowedSubjects: string[]): Promise<net.AddressInfo> {
     // ARTIM's value also bounds the handshake: a silent TLS peer must not hold the socket.
     const handshakeTimeout = Math.max(1, this.o.config().network.readTimeout || 30) * 1000;
-    const server = tls.createServer({ ...options, handshakeTimeout, noDelay: true } as tls.TlsOptions, (s) => this.onSecureConnection(s, allowedSubjects));
+    this.allowedSubjects = allowedSubjects;
+    const server = tls.createServer({ ...options, handshakeTimeout, noDelay: true } as tls.TlsOptions, (s) => this.onSecureConnection(s, this.allowedSubjects));
     this.tlsServer = server;
     server.on('connection', (raw: net.Socket) => {
       const n = this.o.config().network;
@@ -66,6 +67,20 @@ export class DicomServer {
       });
     });
   }
+
+  /**
+   * New certificate, key, CA or allowed subjects for the TLS listener (reload): later
+   * handshakes use them, open associations keep theirs. Client-certificate verification
+   * on/off and the port need a restart.
+   */
+  updateTls(context: tls.SecureContextOptions, allowedSubjects: string[]): boolean {
+    if (!this.tlsServer) return false;
+    this.tlsServer.setSecureContext(context);
+    this.allowedSubjects = allowedSubjects;
+    return true;
+  }
+
+  private allowedSubjects: string[] = [];
 
   private onSecureConnection(socket: tls.TLSSocket, allowedSubjects: string[]): void {
     const refused = subjectRefusal(socket.getPeerCertificate(), allowedSubjects);

@@ -183,3 +183,22 @@ test('config check: [TLS] without key, a missing file, RemoteAE tls = yes withou
   assert.equal(r2.code, 1);
   assert.match(r2.stderr, /tls = yes but there is no \[TLS\] section/);
 });
+
+test('reload: a renewed server certificate is served to new handshakes', async (t) => {
+  const a = await tlsAgent(t);
+  const fingerprint = (): Promise<string> => new Promise((resolve, reject) => {
+    const s = tls.connect({ host: '127.0.0.1', port: a.tlsPort, ca: readPem('edgeca.pem'), cert: readPem('ct1.pem'), key: readPem('ct1.key'), checkServerIdentity: () => undefined });
+    s.once('secureConnect', () => { resolve(s.getPeerCertificate().fingerprint256); s.destroy(); });
+    s.once('error', reject);
+  });
+  const before = await fingerprint();
+  // Renew: a new key and certificate at the same paths, as an operator (or certbot) would.
+  leaf('edge', 'dicom-edge', 'edgeca');
+  assert.equal(await fingerprint(), before, 'nothing changes until the reload');
+  a.agent.reload(a.config); // what SIGHUP and the console's apply do
+  const after = await fingerprint();
+  assert.notEqual(after, before, 'the renewed certificate is served');
+  assert.ok(a.logs.some((l) => /TLS certificate, key and CA reloaded/.test(l)));
+  const r = await runDcmtk('echoscu', ['-aet', 'TLSSCU', '-aec', 'EDGE', ...tlsArgs('ct1', 'ct1'), '127.0.0.1', String(a.tlsPort)]);
+  assert.equal(r.code, 0, `echo over TLS after the reload: ${r.stderr}`);
+});
