@@ -93,13 +93,17 @@ function valueString(e: Element): string {
   return e.value.toString('latin1').replace(/[\0 ]+$/, '').replace(/^ +/, '');
 }
 
-type ParseResult = { meta: Part10Meta } | { needBytes: number };
+export type ParseResult = { meta: Part10Meta } | { needBytes: number };
 
 /**
  * Parses the meta from the first bytes of a file; asks for more bytes if they are
  * short. `eof` says `buf` holds the whole file.
  */
-function parseMeta(buf: Buffer, eof: boolean): ParseResult {
+/**
+ * The meta of a file prefix: the meta, or how many bytes are needed (`eof`: the prefix is
+ * the whole file). Throws EdgeError DICOM_NOT_PART10 for something that is not Part 10.
+ */
+export function parseMeta(buf: Buffer, eof: boolean): ParseResult {
   if (buf.length < FIRST_ELEMENT) {
     if (eof) throw notPart10(`only ${buf.length} bytes`);
     return { needBytes: FIRST_READ };
@@ -109,6 +113,8 @@ function parseMeta(buf: Buffer, eof: boolean): ParseResult {
   let off = FIRST_ELEMENT;
   let groupEnd: number | undefined;
   for (;;) {
+    // The group length says the meta ends exactly where these bytes end: nothing to wait for.
+    if (groupEnd !== undefined && off === groupEnd && off === buf.length) break;
     const e = readMetaElement(buf, off);
     if (e === null || (e === undefined && eof && off === buf.length)) break;
     if (e === undefined) {

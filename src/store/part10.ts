@@ -3,7 +3,7 @@
  * in Explicit VR Little Endian with (0002,0000) group length first. The data set that
  * follows is kept byte for byte as received; only this header is ours.
  */
-import { trimUid } from './paths';
+import { parseMeta } from '../dicom/part10-reader';
 
 export interface FileMetaInput {
   /** (0002,0002) Media Storage SOP Class UID = the C-STORE's Affected SOP Class UID. */
@@ -108,46 +108,26 @@ export function buildFileMeta(m: FileMetaInput): Buffer {
  * Reads the File Meta Information of a Part 10 file from its first bytes. Returns null
  * when `head` is too short (read more and retry); throws when it is not Part 10.
  */
-export function parseFileMeta(head: Buffer): FileMeta | null {
-  if (head.length < 144) return null;
-  if (head.toString('latin1', PREAMBLE_LENGTH, PREAMBLE_LENGTH + 4) !== MAGIC) throw new Error('not a DICOM Part 10 file (no DICM)');
-  let pos = PREAMBLE_LENGTH + 4;
-  const values = new Map<number, Buffer>();
-  let end = Number.POSITIVE_INFINITY;
-  while (pos < end) {
-    if (pos + 8 > head.length) return null;
-    if (head.readUInt16LE(pos) !== 0x0002) break; // some writers omit or misstate the group length
-    const element = head.readUInt16LE(pos + 2);
-    const vr = head.toString('latin1', pos + 4, pos + 6);
-    const long = ['OB', 'OW', 'UN', 'SQ', 'UT', 'UC', 'UR'].includes(vr);
-    const headerLen = long ? 12 : 8;
-    if (pos + headerLen > head.length) return null;
-    const len = long ? head.readUInt32LE(pos + 8) : head.readUInt16LE(pos + 6);
-    if (pos + headerLen + len > head.length) return null;
-    const value = head.subarray(pos + headerLen, pos + headerLen + len);
-    values.set(element, value);
-    pos += headerLen + len;
-    if (element === 0x0000 && len === 4) end = pos + value.readUInt32LE(0);
-  }
-  return toFileMeta(values, pos);
-}
-
-function toFileMeta(values: Map<number, Buffer>, dataSetOffset: number): FileMeta {
-  const str = (el: number): string | null => {
-    const v = values.get(el);
-    return v ? trimUid(v.toString('latin1')).trim() || null : null;
-  };
-  const ts = str(0x0010);
-  if (!ts) throw new Error('File Meta Information has no Transfer Syntax UID (0002,0010)');
+/**
+ * Reads back the File Meta Information of a stored file from its first bytes; null when
+ * more bytes are needed (the one Part 10 meta parser is src/dicom/part10-reader.ts).
+ * Throws when the bytes are not a Part 10 file or the meta has no Transfer Syntax UID.
+ */
+export function parseFileMeta(head: Buffer, wholeFile = false): FileMeta | null {
+  const r = parseMeta(head, wholeFile);
+  if (!('meta' in r)) return null;
+  const m = r.meta.meta;
+  const text = (k: string): string | null => (m[k] ?? '').replace(/[\0 ]+$/, '').trim() || null;
+  if (!r.meta.transferSyntaxUid) throw new Error('File Meta Information has no Transfer Syntax UID (0002,0010)');
   return {
-    transferSyntaxUid: ts,
-    mediaStorageSopClassUid: str(0x0002) ?? '',
-    mediaStorageSopInstanceUid: str(0x0003) ?? '',
-    implementationClassUid: str(0x0012) ?? '',
-    implementationVersionName: str(0x0013),
-    sourceAeTitle: str(0x0016),
-    sendingAeTitle: str(0x0017),
-    receivingAeTitle: str(0x0018),
-    dataSetOffset,
+    transferSyntaxUid: r.meta.transferSyntaxUid,
+    mediaStorageSopClassUid: r.meta.sopClassUid,
+    mediaStorageSopInstanceUid: r.meta.sopInstanceUid,
+    implementationClassUid: text('ImplementationClassUID') ?? '',
+    implementationVersionName: text('ImplementationVersionName'),
+    sourceAeTitle: text('SourceApplicationEntityTitle'),
+    sendingAeTitle: text('SendingApplicationEntityTitle'),
+    receivingAeTitle: text('ReceivingApplicationEntityTitle'),
+    dataSetOffset: r.meta.datasetOffset,
   };
 }
