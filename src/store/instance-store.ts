@@ -242,7 +242,7 @@ export class InstanceStore {
     if (size === null) throw new Error(`no such file ${abs}`);
     let meta = null;
     for (let want = 1024; meta === null && want < 2 * Math.max(size, 1024); want *= 4) {
-      meta = parseFileMeta(await this.fs.readAt(abs, 0, Math.min(want, size)));
+      meta = parseFileMeta(await this.fs.readAt(abs, 0, Math.min(want, size)), want >= size);
     }
     if (!meta) throw new Error(`truncated File Meta Information in ${abs}`);
     const header = await this.readHeader(abs, meta.dataSetOffset, size - meta.dataSetOffset, meta.transferSyntaxUid);
