@@ -113,6 +113,37 @@ duplicates = overwrite
 ;port = 104
 ;scu = ct, explicitLittle
 ;comment = CT in room 2
+; (ours) extra RemoteAE keys: worklist = yes (a RIS to proxy), mpps = yes (MPPS relay),
+; printer = yes + printAs = TITLE (a film printer), tls = yes (DICOM TLS).
+
+; (ours) Forward everything (or what matches) to PACS; see the README "Store and forward".
+;[Route]
+;to = PACS
+;match = Modality=CT
+;[Forward]
+;retryBase = 2s
+;retryCap = 5m
+
+; (ours) Web page and DICOMweb; add accounts with: dicom-edge user add NAME --role admin
+;[Web]
+;port = 8080
+;bind = 127.0.0.1
+
+; (ours) Modality worklist proxy: local items and cache.
+;[Worklist]
+;path = worklist
+
+; (ours) Serial setup console (default: the board profile's device, 115200 8N1).
+;[Console]
+;device = /dev/ttyUSB0
+;password = change-me
+
+; (ours) DICOM TLS (BCP 195) on its own port beside the plain one.
+;[TLS]
+;certificate = /etc/dicom-edge/edge.pem
+;key = /etc/dicom-edge/edge.key
+;ca = /etc/dicom-edge/ca.pem
+;port = 2762
 `;
 
 /** The INI text of the embedded default. */
