@@ -11,22 +11,31 @@ const dimse = require('dcmjs-dimse');
 
 export interface DimseResult { statuses: number[]; error?: string }
 
-/** Sends the given requests on one association; resolves with every response status. */
-export function dimseClient(port: number, calling: string, called: string, requests: unknown[], timeoutMs = 30000): Promise<DimseResult> {
+/**
+ * Sends the given requests on one association (dcmjs-dimse cannot add requests once
+ * sending started); resolves with every response object, in arrival order.
+ */
+export function dimseResponses<R = { getStatus(): number }>(port: number, calling: string, called: string, requests: unknown[], timeoutMs = 30000): Promise<{ rsps: R[]; error?: string }> {
   return new Promise((resolve) => {
     const client = new dimse.Client();
-    const statuses: number[] = [];
+    const rsps: R[] = [];
     let error: string | undefined;
     for (const r of requests) {
-      (r as { on(e: string, f: (x: { getStatus(): number }) => void): void }).on('response', (rsp) => statuses.push(rsp.getStatus()));
+      (r as { on(e: string, f: (x: R) => void): void }).on('response', (rsp) => rsps.push(rsp));
       client.addRequest(r);
     }
-    const timer = setTimeout(() => { error = 'timeout'; resolve({ statuses, error }); }, timeoutMs);
+    const timer = setTimeout(() => { error = 'timeout'; resolve({ rsps, error }); }, timeoutMs);
     client.on('networkError', (e: Error) => { error = `network: ${e.message}`; });
     client.on('associationRejected', (r: unknown) => { error = `rejected: ${JSON.stringify(r)}`; });
-    client.on('closed', () => { clearTimeout(timer); resolve({ statuses, error }); });
+    client.on('closed', () => { clearTimeout(timer); resolve({ rsps, error }); });
     client.send('127.0.0.1', port, calling, called, { connectTimeout: 5000, associationTimeout: 10000, pduTimeout: 10000 });
   });
+}
+
+/** Like dimseResponses, with only the statuses. */
+export async function dimseClient(port: number, calling: string, called: string, requests: unknown[], timeoutMs = 30000): Promise<DimseResult> {
+  const r = await dimseResponses(port, calling, called, requests, timeoutMs);
+  return { statuses: r.rsps.map((x) => x.getStatus()), error: r.error };
 }
 
 export const requests = dimse.requests;

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { freePort } from '../helpers/ports';
 import { tmpDir } from '../helpers/tmp';
-import { constants, Dataset, requests } from '../helpers/dcmjs-dimse';
+import { dimseResponses, constants, Dataset, requests } from '../helpers/dcmjs-dimse';
 import { decodeSimplePng } from '../../src/dicom/render/png';
 import { SpoolDb } from '../../src/print/spool-db';
 import { composeJob } from '../../src/print/compose';
@@ -22,8 +22,6 @@ import { parseTestConfig } from '../helpers/agent';
 import { silentLogger } from '../../src/util/log';
 import { printIni, startEdge } from './print-peers';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const dimse = require('dcmjs-dimse');
 
 /** 16x16 RGB: red, green, blue vertical bands. */
 function stripes(): Uint8Array {
@@ -75,22 +73,9 @@ test('colour job from our print SCU → spooled, colour preview, held while the 
 
 interface Rsp { getStatus(): number; getAffectedSopInstanceUid(): string; getDataset(): { getElements(): Record<string, unknown> } | undefined }
 
-/** Sends all requests on one association; resolves with every response (dcmjs-dimse cannot add requests once sending started). */
+/** All requests on one association, as the print SCU "DCMJS" calling EDGEPRINT. */
 function dimseAll(port: number, list: unknown[]): Promise<{ rsps: Rsp[]; error?: string }> {
-  return new Promise((resolve) => {
-    const client = new dimse.Client();
-    const rsps: Rsp[] = [];
-    let error: string | undefined;
-    for (const rq of list) {
-      (rq as { on(e: string, f: (r: Rsp) => void): void }).on('response', (rsp) => rsps.push(rsp));
-      client.addRequest(rq);
-    }
-    const timer = setTimeout(() => { error = 'timeout'; resolve({ rsps, error }); }, 30000);
-    client.on('networkError', (e: Error) => { error = `network: ${e.message}`; });
-    client.on('associationRejected', (r: unknown) => { error = `rejected: ${JSON.stringify(r)}`; });
-    client.on('closed', () => { clearTimeout(timer); resolve({ rsps, error }); });
-    client.send('127.0.0.1', port, 'DCMJS', 'EDGEPRINT', { connectTimeout: 5000, associationTimeout: 10000, pduTimeout: 10000 });
-  });
+  return dimseResponses<Rsp>(port, 'DCMJS', 'EDGEPRINT', list);
 }
 
 const affectedClass = (r: Rsp): string => (r as unknown as { getCommandDataset(): { getElement(k: string): string } }).getCommandDataset().getElement('AffectedSOPClassUID');

@@ -12,7 +12,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { freePort } from '../helpers/ports';
 import { tmpDir } from '../helpers/tmp';
-import { Dataset, requests } from '../helpers/dcmjs-dimse';
+import { dimseResponses, Dataset, requests } from '../helpers/dcmjs-dimse';
 import { get } from '../../src/dicom/identifier';
 import { decodeSimplePng } from '../../src/dicom/render/png';
 import { imageItem } from '../../src/print/job';
@@ -21,27 +21,12 @@ import { readJob } from '../../src/print/spool-files';
 import { TAG, UID } from '../../src/print/uids';
 import { printIni, startEdge } from './print-peers';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const dimse = require('dcmjs-dimse');
 
 interface Rsp { getStatus(): number; getCommandDataset(): { getElement(k: string): unknown } }
 
-/** All requests on one association (dcmjs-dimse cannot add requests once sending started). */
+/** All requests on one association, as the print SCU "DCMJS" calling EDGEPRINT. */
 function dimseAll(port: number, list: unknown[]): Promise<{ rsps: Rsp[]; error?: string }> {
-  return new Promise((resolve) => {
-    const client = new dimse.Client();
-    const rsps: Rsp[] = [];
-    let error: string | undefined;
-    for (const rq of list) {
-      (rq as { on(e: string, f: (r: Rsp) => void): void }).on('response', (rsp) => rsps.push(rsp));
-      client.addRequest(rq);
-    }
-    const timer = setTimeout(() => { error = 'timeout'; resolve({ rsps, error }); }, 30000);
-    client.on('networkError', (e: Error) => { error = `network: ${e.message}`; });
-    client.on('associationRejected', (r: unknown) => { error = `rejected: ${JSON.stringify(r)}`; });
-    client.on('closed', () => { clearTimeout(timer); resolve({ rsps, error }); });
-    client.send('127.0.0.1', port, 'DCMJS', 'EDGEPRINT', { connectTimeout: 5000, associationTimeout: 10000, pduTimeout: 10000 });
-  });
+  return dimseResponses<Rsp>(port, 'DCMJS', 'EDGEPRINT', list);
 }
 
 const META = UID.GrayMeta;
