@@ -95,8 +95,12 @@ export class Association extends EventEmitter {
 
   /** Socket inactivity limit in seconds (0 = none): idleTimeout between requests, readTimeout while waiting. */
   setInactivityTimeout(seconds: number): void {
+    // Called per PDV; the socket re-arms its timer on activity itself: only a change needs a call.
+    if (seconds === this.inactivitySeconds) return;
+    this.inactivitySeconds = seconds;
     this.socket.setTimeout(seconds > 0 ? seconds * 1000 : 0);
   }
+  private inactivitySeconds = -1;
 
   /**
    * Send one PDV as one P-DATA-TF PDU (Evt9). Returns socket.write's answer: false means the
