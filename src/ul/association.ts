@@ -16,7 +16,6 @@ import type { NegotiatedContext } from './negotiation';
 import { decodePdu } from './pdu-reader';
 import { describePdu } from './pdu-format';
 import type { Abort, AssociateAc, AssociateRj, AssociateRq, Pdu, Pdv } from './pdu-types';
-import { PduType } from './pdu-types';
 import { encodePData, writePdu } from './pdu-writer';
 
 export type AssociationRole = 'requestor' | 'acceptor';
@@ -210,7 +209,7 @@ export class Association extends EventEmitter {
       return;
     }
     if (this.log.debugEnabled) this.log.debug(`${this.id} <- ${describePdu(pdu)}`);
-    this.onPdu(pdu);
+    this.onPdu(pdu, raw.type);
   }
 
   private invalidPdu(e: unknown): void {
@@ -224,9 +223,9 @@ export class Association extends EventEmitter {
   private abortReason = 0;
   private lastPdu?: Pdu;
 
-  private onPdu(pdu: Pdu): void {
+  private onPdu(pdu: Pdu, type: number): void {
     this.lastPdu = pdu;
-    const event = eventForPdu(pduTypeOf(pdu));
+    const event = eventForPdu(type);
     if (!this.sm.accepts(event)) {
       // Cannot happen for PDU events in a complete Table 9-10, kept as a guard.
       this.abortReason = 2;
@@ -385,17 +384,5 @@ export class Association extends EventEmitter {
     tracePdu(this.id, 'out', [bytes]);
     if (this.log.debugEnabled) this.log.debug(`${this.id} -> ${describePdu(pdu)}`);
     this.socket.write(bytes);
-  }
-}
-
-function pduTypeOf(pdu: Pdu): number {
-  switch (pdu.type) {
-    case 'A-ASSOCIATE-RQ': return PduType.AssociateRq;
-    case 'A-ASSOCIATE-AC': return PduType.AssociateAc;
-    case 'A-ASSOCIATE-RJ': return PduType.AssociateRj;
-    case 'P-DATA-TF': return PduType.PData;
-    case 'A-RELEASE-RQ': return PduType.ReleaseRq;
-    case 'A-RELEASE-RP': return PduType.ReleaseRp;
-    case 'A-ABORT': return PduType.Abort;
   }
 }
