@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { writeStudy } from './lib/dicom-gen.mjs';
-import { buildBindlo, edgeIni, freePort, startListener, timeStorescu } from './lib/procs.mjs';
+import { buildBindlo, edgeIni, freePort, procCpuMs, startListener, timeStorescu } from './lib/procs.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { values: opt } = parseArgs({
@@ -94,11 +94,13 @@ async function emptyOrthanc(orthanc) {
 }
 
 /** storescu → `port` (AE `calledAe`), timed from its start until Orthanc has the study. */
-async function oneRun(orthanc, port, calledAe, input, env) {
+async function oneRun(orthanc, port, calledAe, input, env, edge) {
+  const cpu0 = { orthanc: procCpuMs(orthanc.proc.pid), edge: edge ? procCpuMs(edge.proc.pid) : 0 };
   const t0 = performance.now();
   const send = timeStorescu({ port, calledAe, input, env, limitMs });
   const [sent, complete] = await Promise.all([send, untilComplete(orthanc, count, t0)]);
-  return { sendMs: sent.ms ?? sent, completeMs: complete, sent };
+  const cpu = { orthanc: procCpuMs(orthanc.proc.pid) - cpu0.orthanc, edge: edge ? procCpuMs(edge.proc.pid) - cpu0.edge : 0 };
+  return { sendMs: sent.ms ?? sent, completeMs: complete, sent, cpu };
 }
 
 async function main() {
@@ -119,7 +121,7 @@ async function main() {
     await emptyOrthanc(orthanc);
     const d = await oneRun(orthanc, orthanc.dicomPort, 'ORTHANC', input, env);
     direct.push(d.completeMs);
-    console.log(`rep ${r + 1} direct:   complete in Orthanc after ${d.completeMs.toFixed(0)} ms`);
+    console.log(`rep ${r + 1} direct:   complete in Orthanc after ${d.completeMs.toFixed(0)} ms (CPU: Orthanc ${d.cpu.orthanc} ms)`);
 
     await emptyOrthanc(orthanc);
     const dataDir = path.join(tmp, `edge-${r}`);
@@ -127,11 +129,11 @@ async function main() {
     const port = await freePort();
     const ini = `${edgeIni({ port, dataDir, aeTitle: 'EDGE' })}\n[RemoteAE]\nuserName = PACS\naetitle = ORTHANC\nip = 127.0.0.1\nport = ${orthanc.dicomPort}\n\n[Route]\nto = PACS\n`;
     fs.writeFileSync(path.join(dataDir, 'edge.ini'), ini);
-    const edge = await startListener('dicom-edge', process.execPath, [cli, 'run', '--config', path.join(dataDir, 'edge.ini')], { port, env });
+    const edge = await startListener('dicom-edge', process.execPath, [...(process.env.EDGE_PROF ? ["--cpu-prof", "--cpu-prof-dir", process.env.EDGE_PROF] : []), cli, 'run', '--config', path.join(dataDir, 'edge.ini')], { port, env });
     live.add(edge);
-    const e = await oneRun(orthanc, port, 'EDGE', input, env);
+    const e = await oneRun(orthanc, port, 'EDGE', input, env, edge);
     viaEdge.push(e.completeMs);
-    console.log(`rep ${r + 1} via edge: complete in Orthanc after ${e.completeMs.toFixed(0)} ms (storescu → dicom-edge took ${e.sendMs.toFixed(0)} ms)`);
+    console.log(`rep ${r + 1} via edge: complete in Orthanc after ${e.completeMs.toFixed(0)} ms (storescu → dicom-edge took ${e.sendMs.toFixed(0)} ms; CPU: Orthanc ${e.cpu.orthanc} ms, dicom-edge ${e.cpu.edge} ms)`);
     await edge.stop();
     live.delete(edge);
     fs.rmSync(dataDir, { recursive: true, force: true });

@@ -121,7 +121,7 @@ export class DimseChannel {
     if (this.log.debugEnabled) this.log.debug(`${this.assoc.id} -> ${describeCommand(cmd)} ctx=${contextId}`);
     const max = this.assoc.peerMaxPdu;
     const inMemory = Buffer.isBuffer(dataset) ? dataset : undefined;
-    for (const parts of messagePdus(contextId, encoded, inMemory, max)) await this.writeParts(parts);
+    await this.writeBatched(messagePdus(contextId, encoded, inMemory, max));
     if (dataset && !Buffer.isBuffer(dataset)) {
       try {
         for await (const parts of pdataFromStream(contextId, dataset, max)) await this.writeParts(parts);
@@ -131,6 +131,27 @@ export class DimseChannel {
         throw e;
       }
     }
+  }
+
+  /** In-memory PDUs handed to the socket in corked groups of about assoc.writeBatchBytes (one writev each). */
+  private async writeBatched(pdus: Iterable<Buffer[]>): Promise<void> {
+    let batch: Buffer[][] = [];
+    let bytes = 0;
+    for (const parts of pdus) {
+      batch.push(parts);
+      for (const p of parts) bytes += p.length;
+      if (bytes >= this.assoc.writeBatchBytes) {
+        await this.writeGroup(batch);
+        batch = [];
+        bytes = 0;
+      }
+    }
+    if (batch.length) await this.writeGroup(batch);
+  }
+
+  private async writeGroup(pdus: Buffer[][]): Promise<void> {
+    if (this.closed) throw new EdgeError('DIMSE_CLOSED', 'association closed while sending');
+    if (!this.assoc.sendPDataBatch(pdus)) await this.assoc.drained();
   }
 
   private async writeParts(parts: Buffer[]): Promise<void> {

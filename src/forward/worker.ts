@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Config, RemoteAe } from '../config/types';
 import type { DimseChannel } from '../dimse/channel';
 import { openChannel } from '../services/scu';
-import { pickContext, sendInstance, storageContexts, type SendableInstance } from '../services/store-scu';
+import { pickContext, preloadDataset, sendInstance, storageContexts, type SendableInstance } from '../services/store-scu';
 import { errorMessage } from '../util/errors';
 import type { Logger } from '../util/log';
 import type { RetrySettings } from './config';
@@ -52,6 +52,13 @@ export interface WorkerOptions {
 
 const BATCH = 32;
 const FLUSH_EVERY = 16;
+
+/** What prepare() found for a job: the instance and its read-ahead bytes, or its missing file. */
+interface Prepared {
+  inst?: SendableInstance;
+  body?: Promise<Buffer | undefined>;
+  missing?: string;
+}
 
 /** Raised for failures that concern the destination, not one instance. */
 class DestinationDown extends Error {
@@ -117,15 +124,19 @@ export class DestinationWorker {
       if (delivered) this.o.onRecorded?.(delivered);
       delivered = 0;
     };
+    // The next job's file is read while the current one is on the wire (never rejects).
+    let next: Promise<Prepared> | undefined = this.prepare(jobs[0]);
     try {
       for (const [i, job] of jobs.entries()) {
+        const prepared = await next!;
+        next = i + 1 < jobs.length ? this.prepare(jobs[i + 1]) : undefined;
         if (this.stopped || blocked.has(job.studyUid)) {
           outcomes.push({ id: job.id, kind: 'unclaim' });
           continue;
         }
         let out: JobOutcome;
         try {
-          out = await this.sendOne(job);
+          out = await this.sendOne(job, prepared);
         } catch (e) {
           if (!(e instanceof DestinationDown)) throw e;
           outcomes.push(this.failure(job, e.status, e.message, true));
@@ -169,17 +180,32 @@ export class DestinationWorker {
     void this.closeChannel(true);
   }
 
-  private async sendOne(job: DueJob): Promise<JobOutcome> {
-    const kind = job.route === null ? undefined : this.o.kinds?.().find((k) => k.route === job.route);
-    if (kind) return this.sendOther(kind, job);
-    if (job.path === null || job.sopClassUid === null) return { id: job.id, kind: 'dead', status: null, error: 'instance no longer in the store' };
+  private kindOf(job: DueJob): JobKind | undefined {
+    return job.route === null ? undefined : this.o.kinds?.().find((k) => k.route === job.route);
+  }
+
+  /** A stored instance job's file, located and (when small) read ahead; other kinds pass through. */
+  private async prepare(job: DueJob): Promise<Prepared> {
+    if (this.kindOf(job) || job.path === null || job.sopClassUid === null) return {};
     const abs = join(this.o.root, job.path);
     const st = await stat(abs).catch(() => null);
-    if (!st) return { id: job.id, kind: 'dead', status: null, error: `stored file missing: ${abs}` };
+    if (!st) return { missing: abs };
     const inst: SendableInstance = {
       path: abs, sopClassUid: job.sopClassUid, sopInstanceUid: job.sopUid, transferSyntaxUid: job.transferSyntaxUid!,
       datasetOffset: job.dataSetOffset!, size: st.size - job.dataSetOffset!,
     };
+    // A failed read-ahead falls back to streaming, which reports the real error.
+    const body = preloadDataset(inst).catch(() => undefined);
+    await body;
+    return { inst, body };
+  }
+
+  private async sendOne(job: DueJob, prepared: Prepared): Promise<JobOutcome> {
+    const kind = this.kindOf(job);
+    if (kind) return this.sendOther(kind, job);
+    if (job.path === null || job.sopClassUid === null) return { id: job.id, kind: 'dead', status: null, error: 'instance no longer in the store' };
+    if (prepared.missing || !prepared.inst) return { id: job.id, kind: 'dead', status: null, error: `stored file missing: ${prepared.missing ?? job.path}` };
+    const inst = prepared.inst;
     let channel = await this.channelFor(inst);
     if (!pickContext(channel, inst)) {
       if (this.proposed.has(inst.sopClassUid)) {
@@ -192,7 +218,7 @@ export class DestinationWorker {
     }
     let res;
     try {
-      res = await sendInstance(channel, inst);
+      res = await sendInstance(channel, inst, {}, prepared.body);
     } catch (e) {
       throw new DestinationDown(`sending ${inst.sopInstanceUid}: ${errorMessage(e)}`);
     } finally {

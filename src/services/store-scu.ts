@@ -5,7 +5,8 @@
  * `store` command, the forwarder and C-MOVE/C-GET sub-operations.
  */
 import { createReadStream } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { open, readdir, stat } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { join } from 'node:path';
 import type { DimseChannel } from '../dimse/channel';
 import { CommandField } from '../dimse/command-fields';
@@ -98,14 +99,43 @@ export function outcomeOf(status: number): SendResult['outcome'] {
   return 'failure';
 }
 
-/** One C-STORE; `extra` adds Move Originator fields for C-MOVE sub-operations. */
-export async function sendInstance(channel: DimseChannel, i: SendableInstance, extra: Partial<CommandSet> = {}): Promise<SendResult> {
+/**
+ * Data sets up to this size are read whole with one read (and can be read ahead while the
+ * previous instance is on the wire); larger ones are streamed from disk.
+ */
+export const PRELOAD_MAX = 4 * 1024 * 1024;
+
+/** The data set's bytes, read with one positioned read, when it is at most PRELOAD_MAX; else undefined (stream it). */
+export async function preloadDataset(i: SendableInstance): Promise<Buffer | undefined> {
+  if (i.size > PRELOAD_MAX) return undefined;
+  const fh = await open(i.path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(i.size);
+    let got = 0;
+    while (got < i.size) {
+      const { bytesRead } = await fh.read(buf, got, i.size - got, i.datasetOffset + got);
+      if (bytesRead === 0) throw new Error(`${i.path}: file ended ${i.size - got} bytes early`);
+      got += bytesRead;
+    }
+    return buf;
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * One C-STORE; `extra` adds Move Originator fields for C-MOVE sub-operations. `preloaded`
+ * is the data set from preloadDataset (started early by a caller that reads ahead); without
+ * it small data sets are preloaded here and large ones streamed.
+ */
+export async function sendInstance(channel: DimseChannel, i: SendableInstance, extra: Partial<CommandSet> = {}, preloaded?: Promise<Buffer | undefined>): Promise<SendResult> {
   const pick = pickContext(channel, i);
   if (!pick) {
     return { instance: i, status: 0x0122, outcome: 'failure', error: `no accepted presentation context for ${i.sopClassUid} in a usable transfer syntax` };
   }
-  const raw = createReadStream(i.path, { start: i.datasetOffset, highWaterMark: 256 * 1024 });
-  const body = pick.convert ? raw.pipe(createConverter(i.transferSyntaxUid, pick.ctx.transferSyntax)) : raw;
+  const bytes = await (preloaded ?? preloadDataset(i));
+  const raw = bytes && !pick.convert ? undefined : bytes ? Readable.from([bytes], { objectMode: false }) : createReadStream(i.path, { start: i.datasetOffset, highWaterMark: 256 * 1024 });
+  const body = raw && pick.convert ? raw.pipe(createConverter(i.transferSyntaxUid, pick.ctx.transferSyntax)) : raw ?? bytes;
   try {
     const rsp = await channel.request(pick.ctx.id, {
       commandField: CommandField.C_STORE_RQ, affectedSopClassUid: i.sopClassUid, affectedSopInstanceUid: i.sopInstanceUid, priority: 0, ...extra,
@@ -113,7 +143,7 @@ export async function sendInstance(channel: DimseChannel, i: SendableInstance, e
     const status = rsp.command.status ?? 0xffff;
     return { instance: i, status, outcome: outcomeOf(status), transferSyntaxUid: pick.ctx.transferSyntax, error: rsp.command.errorComment };
   } catch (e) {
-    raw.destroy();
+    raw?.destroy();
     throw e;
   }
 }

@@ -71,7 +71,7 @@ export async function requestAssociation(o: ConnectOptions): Promise<Association
   const socket = o.tls ? await secure(raw, o) : raw;
   const assoc = new Association({
     id: o.id ?? `out-${++counter}`, socket, role: 'requestor', log: o.log,
-    maxPdu: o.proposal.maxPdu, artimMs: Math.max(1, o.readTimeout || 30) * 1000,
+    maxPdu: o.proposal.maxPdu, artimMs: Math.max(1, o.readTimeout || 30) * 1000, sendBuffer: o.socketSndBuf,
   });
   const rq = buildAssociateRq(o.proposal);
   assoc.setInactivityTimeout(o.readTimeout);

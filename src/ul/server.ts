@@ -130,7 +130,7 @@ export class DicomServer {
     const peer = `${normalizeIp(socket.remoteAddress ?? '?')}:${socket.remotePort}`;
     if (!secure) tuneSocket(socket, { sndBuf: cfg.network.socketSndBuf, rcvBuf: cfg.network.socketRcvBuf }, (m) => this.log.warn(`${id} ${m}`));
     const assoc = new Association({
-      id, socket, role: 'acceptor', log: this.log, maxPdu: cfg.network.maxPdu,
+      id, socket, role: 'acceptor', log: this.log, maxPdu: cfg.network.maxPdu, sendBuffer: cfg.network.socketSndBuf,
       artimMs: Math.max(1, cfg.network.readTimeout || 30) * 1000,
     });
     this.associations.add(assoc);

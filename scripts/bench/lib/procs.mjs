@@ -90,6 +90,13 @@ export function procStatusBytes(pid, field) {
   return Number(m[1]) * 1024;
 }
 
+/** CPU time (user + system, all threads) a live process has used so far, in ms. */
+export function procCpuMs(pid) {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10; // utime, stime in USER_HZ = 100
+}
+
 /** The minimal agent INI (as test/helpers/agent.ts testIni) with storage accepted from BENCH. */
 export function edgeIni({ port, dataDir, aeTitle }) {
   return [
