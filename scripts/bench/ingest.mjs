@@ -9,6 +9,8 @@
 //
 // --big 1024 also sends one 1 GiB object (storescp once, dicom-edge once) and reports
 // the agent's peak RSS for it. --cli runs another bundle (default dist/dicom-edge.js).
+// Experiments: EDGE_BENCH_NETWORK="socketRcvBuf = 1048576" adds lines to the agent's
+// [Network] section; EDGE_PROF=DIR writes a V8 CPU profile of the agent there.
 // Every listener binds 127.0.0.1 (bindlo shim for DCMTK). A run longer than --limit
 // seconds (default 300) fails the benchmark. Needs
 // `npm run build` (dist/dicom-edge.js; built here if missing), DCMTK and gcc.
@@ -21,7 +23,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { dirBytes, writeBigObject, writeStudy } from './lib/dicom-gen.mjs';
-import { buildBindlo, edgeIni, freePort, procStatusBytes, startListener, timeStorescu } from './lib/procs.mjs';
+import { buildBindlo, edgeIni, freePort, procCpuMs, procStatusBytes, startListener, timeStorescu } from './lib/procs.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MiB = 1024 * 1024;
@@ -109,12 +111,14 @@ async function runEdge(input, expected) {
   const dataDir = fs.mkdtempSync(path.join(tmp, 'edge-data-'));
   const iniPath = path.join(tmp, `edge-${path.basename(dataDir)}.ini`);
   const port = await freePort();
-  fs.writeFileSync(iniPath, edgeIni({ port, dataDir, aeTitle: 'EDGE' }));
-  const l = await startListener('dicom-edge', process.execPath, [cli, 'run', '--config', iniPath], { port });
+  fs.writeFileSync(iniPath, edgeIni({ port, dataDir, aeTitle: 'EDGE' }).replace('[Network]', `[Network]\n${process.env.EDGE_BENCH_NETWORK ?? ''}`));
+  const prof = process.env.EDGE_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.EDGE_PROF] : [];
+  const l = await startListener('dicom-edge', process.execPath, [...prof, cli, 'run', '--config', iniPath], { port });
   const r = await withListener(l, async () => {
     const idle = procStatusBytes(l.proc.pid, 'VmRSS');
+    const cpu0 = procCpuMs(l.proc.pid);
     const ms = await timeStorescu({ port, calledAe: 'EDGE', input, env: {}, limitMs });
-    return { ms, idleRss: idle, peakRss: procStatusBytes(l.proc.pid, 'VmHWM') };
+    return { ms, idleRss: idle, peakRss: procStatusBytes(l.proc.pid, 'VmHWM'), cpuMs: procCpuMs(l.proc.pid) - cpu0 };
   });
   const n = indexCount(dataDir);
   const leftovers = fs.readdirSync(path.join(dataDir, 'tmp')).length;
@@ -139,7 +143,7 @@ async function benchWorkload(w, env) {
       if (who === 'scp') scp.push(await runStorescp(dir, w.count, env));
       else edge.push(await runEdge(dir, w.count));
       const last = who === 'scp' ? scp.at(-1) : edge.at(-1);
-      log(`  rep ${i + 1} ${who === 'scp' ? 'storescp  ' : 'dicom-edge'} ${(last.ms / 1000).toFixed(2)} s${last.peakRss ? `, peak RSS ${mb(last.peakRss).toFixed(1)} MiB` : ''}`);
+      log(`  rep ${i + 1} ${who === 'scp' ? 'storescp  ' : 'dicom-edge'} ${(last.ms / 1000).toFixed(2)} s${last.peakRss ? `, peak RSS ${mb(last.peakRss).toFixed(1)} MiB, CPU ${last.cpuMs} ms` : ''}`);
     }
   }
   fs.rmSync(dir, { recursive: true, force: true });

@@ -61,6 +61,7 @@ export class Agent {
       extraInTransaction: this.forwarder.onIndexed, // routes are queued before the C-STORE response
       root: c.storage.path, aeTitle: c.localAe.aeTitle, implementationClassUid: c.localAe.implementationClassUid,
       implementationVersionName: c.localAe.implementationVersionName, duplicates: c.storage.duplicates, index: this.index,
+      warn: (m) => o.log.warn(m),
     });
     this.worklist = new Worklist({ index: this.index, config: () => this.config, log: o.log.child('worklist') });
     this.mpps = new Mpps({ index: this.index, forwarder: this.forwarder, config: () => this.config, log: o.log.child('mpps') });
@@ -80,7 +81,7 @@ export class Agent {
     }
     for (const w of c.warnings) this.log.warn(w);
     const r = await this.store.recover();
-    this.log.info(`store ${c.storage.path}: ${this.index.countInstances()} instances; recovery removed ${r.orphanTempFiles} temp file(s), ${r.missingFiles.length} row(s) without file, re-indexed ${r.reindexed}${r.integrityProblems.length ? `, INTEGRITY: ${r.integrityProblems.join('; ')}` : ''}`);
+    this.log.info(`store ${c.storage.path}: ${this.index.countInstances()} instances; recovery removed ${r.orphanTempFiles} temp file(s), put ${r.completedTempFiles} complete one(s) in place, ${r.missingFiles.length} row(s) without file, re-indexed ${r.reindexed}${r.integrityProblems.length ? `, INTEGRITY: ${r.integrityProblems.join('; ')}` : ''}`);
     this.forwarder.start();
     this.print.start();
     this.worklist.start();

@@ -12,6 +12,7 @@ import { finished } from 'node:stream/promises';
 import { EdgeError } from '../util/errors';
 import { StoreError, toStoreError } from './store-errors';
 import type { StoreFs } from './store-fs';
+import { CompletionCrc } from './completion';
 
 export interface BeginInfo {
   /** Affected SOP Class UID of the C-STORE-RQ. */
@@ -27,6 +28,12 @@ export interface BeginInfo {
 /** What commit() needs from the temp file once every byte is on disk. */
 export interface TempFile {
   path: string;
+  /**
+   * The file's directory entry is already durable (a pool file in spare/, made durable when
+   * it was created): the final rename then need not be fsynced before Success, because a
+   * lost rename leaves a complete, marked file that recovery puts in place.
+   */
+  entryDurable: boolean;
   /** Where the data set starts (the length of preamble + meta). */
   dataSetOffset: number;
   /** Data set bytes received. */
@@ -57,16 +64,22 @@ export class IncomingInstance<R = unknown> extends Writable {
   private metaPending = true;
   private readonly headParts: Buffer[] = [];
   private headLength = 0;
+  /** CRC of what was written, for the completion mark (src/store/completion.ts). */
+  private readonly crc = new CompletionCrc();
+  /** Where the bytes go: a pool file received in place (spare/), or a new file in tmp/. */
+  private readonly tmpPath: string;
 
   constructor(
     info: BeginInfo,
     private readonly fsops: StoreFs,
-    private readonly tmpPath: string,
+    tmpPath: string,
     private readonly meta: Buffer,
     private readonly finalizer: Finalizer<R>,
     preFailure: StoreError | null = null,
-    /** A spare file already created (and open) by the store's pool; moved to `tmpPath` first. */
+    /** A spare file already created (and open) by the store's pool: received in place. */
     private readonly spare?: { fd: number; path: string },
+    /** Called once every byte is written, while the fsync runs (the header is parsed meanwhile). */
+    private readonly onReceived?: (t: TempFile) => void,
   ) {
     // autoDestroy off: 'finish' must not trigger _destroy (which deletes the temp file)
     // before commit() has handed the file over.
@@ -74,6 +87,7 @@ export class IncomingInstance<R = unknown> extends Writable {
     this.info = info;
     this.failure = preFailure;
     this.noFile = preFailure !== null;
+    this.tmpPath = spare?.path ?? tmpPath;
   }
 
   /** The failure that commit() will report, as soon as it is known (or null). */
@@ -84,16 +98,9 @@ export class IncomingInstance<R = unknown> extends Writable {
   /** Opens the temp file (O_EXCL, 0600) and writes preamble + File Meta Information. */
   override _construct(cb: (err?: Error | null) => void): void {
     if (this.failure) return cb();
-    const spare = this.spare;
-    if (spare) {
-      // A partial reception always lives in tmp/, whatever its origin (cheap rename, same folder tree).
-      this.fsops.rename(spare.path, this.tmpPath)
-        .then(() => { this.fd = spare.fd; }, (e) => {
-          void this.fsops.close(spare.fd).catch(() => undefined);
-          this.fail(e, 'moving the temp file');
-        })
-        .then(() => cb(), cb);
-      return;
+    if (this.spare) {
+      this.fd = this.spare.fd;
+      return cb();
     }
     this.fsops
       .open(this.tmpPath, 'wx', 0o600)
@@ -118,8 +125,10 @@ export class IncomingInstance<R = unknown> extends Writable {
       this.keepHead(b);
     }
     if (this.failure || this.fd === null) return cb();
+    const out = this.withMeta(bufs);
+    for (const b of out) this.crc.update(b);
     this.fsops
-      .writeAll(this.fd, this.withMeta(bufs))
+      .writeAll(this.fd, out)
       .catch((e) => this.fail(e, 'writing the data set'))
       .then(() => cb(), cb);
   }
@@ -138,13 +147,19 @@ export class IncomingInstance<R = unknown> extends Writable {
     return [this.meta, ...bufs];
   }
 
-  /** End of data: fsync the file so it is durable before it is renamed. */
+  /** End of data: completion mark in the preamble, then fsync (durable before it is renamed). */
   override _final(cb: (err?: Error | null) => void): void {
     const fd = this.fd;
     if (this.failure || fd === null) return cb();
     const meta = this.withMeta([]);
+    for (const b of meta) this.crc.update(b);
     (meta.length ? this.fsops.writeAll(fd, meta) : Promise.resolve())
-      .then(() => this.fsops.fsync(fd))
+      .then(() => this.fsops.writeAt(fd, this.crc.mark(), 0))
+      .then(() => {
+        const synced = this.fsops.fsync(fd); // on the thread pool; the callback's work overlaps it
+        this.onReceived?.(this.tempFile());
+        return synced;
+      })
       .then(() => {
         this.fd = null;
         return this.fsops.close(fd);
@@ -182,13 +197,17 @@ export class IncomingInstance<R = unknown> extends Writable {
     }
     this.handedOver = true;
     try {
-      const head = Buffer.concat(this.headParts, this.headLength);
-      return await this.finalizer({ path: this.tmpPath, dataSetOffset: this.meta.length, dataSetLength: this.bytesReceived, head });
+      return await this.finalizer(this.tempFile());
     } catch (e) {
       this.handedOver = false;
       await this.removeTemp();
       throw toStoreError(e, 'storing the instance');
     }
+  }
+
+  private tempFile(): TempFile {
+    const head = Buffer.concat(this.headParts, this.headLength);
+    return { path: this.tmpPath, entryDurable: this.spare !== undefined, dataSetOffset: this.meta.length, dataSetLength: this.bytesReceived, head };
   }
 
   /** Drops the instance: closes and deletes the temp file. Resolves when it is gone. */

@@ -1,6 +1,6 @@
 /**
- * The durable instance store: temp file → fsync → checks → rename → fsync dir → index
- * row, and only then success. Files are `<root>/instances/ab/cd/<sha1(SOP UID)>.dcm`,
+ * The durable instance store: temp file → completion mark → fsync → checks → rename →
+ * (fsync dir, deferred for pool files) → index row, and only then success. Files are `<root>/instances/ab/cd/<sha1(SOP UID)>.dcm`,
  * each a Part 10 file whose data set is byte-identical to what the peer sent.
  */
 import { dirname, join } from 'node:path';
@@ -13,6 +13,7 @@ import { STORE_STATUS, StoreError } from './store-errors';
 import { nodeStoreFs, type StoreFs } from './store-fs';
 import { recover } from './recover';
 import { TempPool } from './temp-pool';
+import { DirSyncer } from './dir-sync';
 
 export { StoreError, STORE_STATUS } from './store-errors';
 export type { BeginInfo } from './incoming-instance';
@@ -31,6 +32,8 @@ export interface InstanceStoreOptions {
   extraInTransaction?: ExtraInTransaction;
   /** File operations; tests inject faults here. */
   fs?: StoreFs;
+  /** Problems that fail no instance (a deferred directory fsync). */
+  warn?: (message: string) => void;
 }
 
 export interface StoreResult {
@@ -50,6 +53,9 @@ export interface StoredFileInfo {
   dataSetOffset: number;
   size: number;
   sendingAeTitle: string | null;
+  /** (0002,0002) and (0002,0003): the command's UIDs, for a received file. */
+  mediaStorageSopClassUid: string | null;
+  mediaStorageSopInstanceUid: string | null;
   header: HeaderAttributes;
 }
 
@@ -65,10 +71,16 @@ export class InstanceStore {
   private pool?: TempPool;
   /** Bucket folders known to exist (created by init). */
   private readonly buckets = new Set<string>();
+  private readonly dirSync: DirSyncer;
 
   constructor(private readonly opts: InstanceStoreOptions) {
     this.root = opts.root;
     this.fs = opts.fs ?? nodeStoreFs;
+    this.dirSync = new DirSyncer(this.fs, (dir, e) => opts.warn?.(`fsync of ${dir} failed (recovery re-checks at start): ${(e as Error).message}`));
+  }
+
+  get duplicates(): DuplicatePolicy {
+    return this.opts.duplicates;
   }
 
   /** Creates `<root>/tmp` and `<root>/instances`. Call once before begin(). */
@@ -110,7 +122,13 @@ export class InstanceStore {
     }
     const spare = refusal ? undefined : this.pool?.take();
     const tmp = join(tmpDir(this.root), tmpFileName());
-    return new IncomingInstance(clean, this.fs, tmp, meta, (t) => this.finalize(clean, t, perCall?.extraInTransaction), refusal, spare);
+    // The header is parsed while the file's fsync runs (both wait only for the bytes).
+    let header: Promise<HeaderAttributes> | undefined;
+    const received = (t: TempFile): void => {
+      header = this.checkedHeader(clean, t);
+      header.catch(() => undefined); // awaited (and reported) by finalize
+    };
+    return new IncomingInstance(clean, this.fs, tmp, meta, (t) => this.finalize(clean, t, perCall?.extraInTransaction, header), refusal, spare, received);
   }
 
   private refusal(info: BeginInfo): StoreError | null {
@@ -156,8 +174,8 @@ export class InstanceStore {
     }
   }
 
-  private async finalize(info: BeginInfo, tmp: TempFile, extra?: ExtraInTransaction): Promise<StoreResult> {
-    const h = await this.checkedHeader(info, tmp);
+  private async finalize(info: BeginInfo, tmp: TempFile, extra?: ExtraInTransaction, header?: Promise<HeaderAttributes>): Promise<StoreResult> {
+    const h = await (header ?? this.checkedHeader(info, tmp));
     const relPath = instanceRelPath(info.sopInstanceUid);
     const abs = absoluteInstancePath(this.root, relPath);
     const row: InstanceRow = {
@@ -168,11 +186,12 @@ export class InstanceStore {
       dataSetOffset: tmp.dataSetOffset, path: relPath,
       callingAe: info.callingAe || null, calledAe: info.calledAe || null, receivedAt: new Date().toISOString(),
     };
-    return this.withLock(info.sopInstanceUid, () => this.place(tmp.path, abs, row, extra));
+    return this.withLock(info.sopInstanceUid, () => this.place(tmp, abs, row, extra));
   }
 
   /** Applies the duplicates policy, renames into place, writes the index row. */
-  private async place(tmpPath: string, abs: string, row: InstanceRow, extra?: ExtraInTransaction): Promise<StoreResult> {
+  private async place(tmp: TempFile, abs: string, row: InstanceRow, extra?: ExtraInTransaction): Promise<StoreResult> {
+    const tmpPath = tmp.path;
     const existing = this.opts.index.getInstance(row.sopInstanceUid);
     const existingFile = existing ? await this.fs.size(abs) : null;
     const isDuplicate = existing !== undefined && existingFile !== null;
@@ -186,11 +205,16 @@ export class InstanceStore {
     const duplicate = isDuplicate ? 'overwritten' : 'none';
     const created = this.buckets.has(dirname(abs)) ? undefined : await this.fs.mkdirp(dirname(abs), DIR_MODE);
     await this.fs.rename(tmpPath, abs);
-    // The directory fsync (thread pool) and the index commit (this thread) overlap; Success
-    // waits for both. A row may thus briefly name a file whose rename is not yet durable:
-    // after a power loss the recovery drops rows without files (and indexes files without
-    // rows), and a failed directory fsync is answered A700 so the sender sends again.
-    const synced = this.syncDirs(dirname(abs), created);
+    // A pool file (durable entry in spare/, completion mark fsynced with the data) needs no
+    // directory fsync before Success: if a power cut loses the rename, recovery finds the
+    // marked file in spare/ and puts it in place. The bucket is synced soon after, in the
+    // background. Otherwise the directory fsync (thread pool) and the index commit (this
+    // thread) overlap and Success waits for both; a failed fsync is answered A700.
+    // Either way a row may briefly name a file whose rename is not yet durable: after a
+    // power loss recovery drops rows without files and indexes files without rows.
+    const deferred = tmp.entryDurable && created === undefined;
+    const synced = deferred ? Promise.resolve() : this.syncDirs(dirname(abs), created);
+    if (deferred) this.dirSync.schedule(dirname(abs));
     synced.catch(() => undefined);
     try {
       this.opts.index.transaction((db) => {
@@ -246,7 +270,10 @@ export class InstanceStore {
     }
     if (!meta) throw new Error(`truncated File Meta Information in ${abs}`);
     const header = await this.readHeader(abs, meta.dataSetOffset, size - meta.dataSetOffset, meta.transferSyntaxUid);
-    return { transferSyntaxUid: meta.transferSyntaxUid, dataSetOffset: meta.dataSetOffset, size, sendingAeTitle: meta.sendingAeTitle, header };
+    return {
+      transferSyntaxUid: meta.transferSyntaxUid, dataSetOffset: meta.dataSetOffset, size, sendingAeTitle: meta.sendingAeTitle, header,
+      mediaStorageSopClassUid: meta.mediaStorageSopClassUid ?? null, mediaStorageSopInstanceUid: meta.mediaStorageSopInstanceUid ?? null,
+    };
   }
 
   /** Startup: creates the folders and checks consistency (recover.ts). Call before accepting associations. */
@@ -260,6 +287,7 @@ export class InstanceStore {
 
   /** Deletes the pre-created temp files (at stop). */
   async close(): Promise<void> {
+    await this.dirSync.flush();
     await this.pool?.close();
     this.pool = undefined;
   }

@@ -1,12 +1,15 @@
 /**
  * Startup consistency check of the store (run before accepting associations):
- * - temp files are leftovers of receptions that never committed: delete them;
+ * - temp files (tmp/, spare/) with a valid completion mark were received whole, fsynced and
+ *   maybe acknowledged, but their rename was lost: put them in place (and index them);
+ *   the others are leftovers of receptions that never completed: delete them;
  * - index rows whose file is gone: remove them (and report);
  * - files without a row (crash after rename, before the index commit): index them;
  * - PRAGMA integrity_check.
  */
-import { join } from 'node:path';
-import { absoluteInstancePath, instancesDir, isInstanceRelPathOf, spareDir, tmpDir } from './paths';
+import { dirname, join } from 'node:path';
+import { absoluteInstancePath, instanceRelPath, instancesDir, isAcceptableUid, isInstanceRelPathOf, spareDir, tmpDir } from './paths';
+import { isMarkedComplete } from './completion';
 import type { IndexDb, InstanceRow } from './index-db';
 import type { StoreFs } from './store-fs';
 import type { InstanceStore } from './instance-store';
@@ -14,6 +17,8 @@ import type { InstanceStore } from './instance-store';
 export interface RecoverReport {
   /** Temp files of interrupted receptions, deleted. */
   orphanTempFiles: number;
+  /** Complete (marked) temp files put in place and indexed. */
+  completedTempFiles: number;
   /** Rows whose file was missing, removed from the index (SOP Instance UIDs). */
   missingFiles: string[];
   /** Files without a row, indexed again. */
@@ -25,9 +30,9 @@ export interface RecoverReport {
 }
 
 export async function recover(store: InstanceStore, index: IndexDb, fs: StoreFs): Promise<RecoverReport> {
-  const report: RecoverReport = { orphanTempFiles: 0, missingFiles: [], reindexed: 0, unreadable: [], integrityProblems: [] };
+  const report: RecoverReport = { orphanTempFiles: 0, completedTempFiles: 0, missingFiles: [], reindexed: 0, unreadable: [], integrityProblems: [] };
   report.integrityProblems = index.integrityCheck();
-  report.orphanTempFiles = await removeTempFiles(store.root, fs);
+  const placed = await sweepTempFiles(store, index, fs, report);
   const known = new Set<string>();
   const rows = [...index.iterateInstancePaths()]; // no writes while iterating a statement
   for (const r of rows) {
@@ -36,23 +41,58 @@ export async function recover(store: InstanceStore, index: IndexDb, fs: StoreFs)
   }
   for (const uid of report.missingFiles) index.deleteInstance(uid);
   for (const rel of await listInstanceFiles(store.root, fs)) {
-    if (known.has(rel)) continue;
-    if (await reindex(store, index, rel)) report.reindexed++;
-    else report.unreadable.push(rel);
+    if (known.has(rel) && !placed.has(rel)) continue;
+    if (await reindex(store, index, rel)) {
+      if (placed.has(rel)) report.completedTempFiles++;
+      else report.reindexed++;
+    } else report.unreadable.push(rel);
   }
   return report;
 }
 
-/** Partial receptions in tmp/ (counted) and unused pre-created files in spare/ (not counted). */
-async function removeTempFiles(root: string, fs: StoreFs): Promise<number> {
+/**
+ * tmp/ and spare/: complete files are renamed into place (their relative paths returned, to
+ * be indexed), partial receptions deleted (counted), empty unused pool files deleted.
+ */
+async function sweepTempFiles(store: InstanceStore, index: IndexDb, fs: StoreFs, report: RecoverReport): Promise<Set<string>> {
+  const root = store.root;
   await fs.mkdirp(tmpDir(root), 0o750);
-  let n = 0;
-  for (const name of await fs.readdir(tmpDir(root))) {
-    await fs.unlink(join(tmpDir(root), name));
-    n++;
+  const placed = new Set<string>();
+  for (const dir of [tmpDir(root), spareDir(root)]) {
+    for (const name of await readdirOrEmpty(dir, fs)) {
+      const path = join(dir, name);
+      const size = await fs.size(path).catch(() => null);
+      const rel = size ? await placeIfComplete(store, index, fs, path) : undefined;
+      if (rel) {
+        placed.add(rel);
+        continue;
+      }
+      await fs.unlink(path).catch(() => undefined);
+      if (size) report.orphanTempFiles++;
+    }
   }
-  for (const name of await readdirOrEmpty(spareDir(root), fs)) await fs.unlink(join(spareDir(root), name));
-  return n;
+  return placed;
+}
+
+/** A marked complete file goes to its final name (unless duplicates keep the stored copy); returns that name. */
+async function placeIfComplete(store: InstanceStore, index: IndexDb, fs: StoreFs, path: string): Promise<string | undefined> {
+  try {
+    if (!(await isMarkedComplete(path, fs))) return undefined;
+    const f = await store.readStoredFile(path);
+    const uid = f.header.sopInstanceUid;
+    // As the live store checks (A900): data set and command (kept in the meta) agree.
+    if (!uid || !isAcceptableUid(uid) || uid !== f.mediaStorageSopInstanceUid || f.header.sopClassUid !== f.mediaStorageSopClassUid) return undefined;
+    const rel = instanceRelPath(uid);
+    const abs = absoluteInstancePath(store.root, rel);
+    const stored = index.getInstance(uid) !== undefined && (await fs.size(abs)) !== null;
+    if (stored && store.duplicates !== 'overwrite') return undefined; // the copy in place stays, as it would have
+    await fs.mkdirp(dirname(abs), 0o750);
+    await fs.rename(path, abs);
+    await fs.fsyncDir(dirname(abs));
+    return rel;
+  } catch {
+    return undefined;
+  }
 }
 
 async function fileExists(root: string, rel: string, fs: StoreFs): Promise<boolean> {

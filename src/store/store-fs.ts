@@ -9,6 +9,8 @@ export interface StoreFs {
   open(path: string, flags: string, mode?: number): Promise<number>;
   /** Writes every byte of `bufs` (loops on short writes). */
   writeAll(fd: number, bufs: Buffer[]): Promise<void>;
+  /** Writes `buf` at `position` (the completion mark in the preamble). */
+  writeAt(fd: number, buf: Buffer, position: number): Promise<void>;
   fsync(fd: number): Promise<void>;
   close(fd: number): Promise<void>;
   /** Reads up to `length` bytes at `position` of the file at `path`. */
@@ -48,6 +50,10 @@ async function writeAll(fd: number, bufs: Buffer[]): Promise<void> {
     const bytesWritten = fs.writevSync(fd, rest);
     rest = dropBytes(rest, bytesWritten);
   }
+}
+
+async function writeAt(fd: number, buf: Buffer, position: number): Promise<void> {
+  for (let done = 0; done < buf.length; ) done += fs.writeSync(fd, buf, done, buf.length - done, position + done);
 }
 
 function dropBytes(bufs: Buffer[], n: number): Buffer[] {
@@ -101,6 +107,7 @@ export const nodeStoreFs: StoreFs = {
   // pool, where the TempPool's creations overlap the network wait.
   open: (path, flags, mode) => openP(path, flags, mode),
   writeAll,
+  writeAt,
   fsync: (fd) => fsyncP(fd),
   close: (fd) => sync(() => fs.closeSync(fd)),
   readAt,

@@ -14,6 +14,7 @@ import { startAgent, testIni } from '../helpers/agent';
 import { makeStudy } from '../helpers/dicom-files';
 import { runDcmtk } from '../helpers/peers';
 import { onCleanup, tmpDir } from '../helpers/tmp';
+import { partialFiles } from '../helpers/store-files';
 
 const isRoot = process.getuid?.() === 0;
 const MIB = 1024 * 1024;
@@ -71,7 +72,7 @@ test('disk full mid-study → A700 for what does not fit, nothing partial, still
   assert.equal(ok + refused, study.files.length, `every instance got Success or A700:\n${out}`);
   assert.ok(a.logs.some((l) => /status 0xa700/.test(l)), 'A700 logged');
 
-  assert.deepEqual(readdirSync(join(data, 'tmp')), [], 'no partial temp file');
+  assert.deepEqual(partialFiles(data), [], 'no partial temp file');
   assert.equal(a.agent.index.countInstances(), ok, 'exactly the acknowledged instances are indexed');
   const files = instanceFiles(data);
   assert.equal(files.size, ok, 'one complete file per indexed instance, no partial file');
@@ -89,5 +90,5 @@ test('disk full mid-study → A700 for what does not fit, nothing partial, still
   assert.equal(again.code, 0, again.stderr);
   assert.equal((again.stdout + again.stderr).match(/Received Store Response \(Success\)/g)?.length, study.files.length, 'all stored once space is freed');
   assert.equal(a.agent.index.countInstances(), study.files.length);
-  assert.deepEqual(readdirSync(join(data, 'tmp')), []);
+  assert.deepEqual(partialFiles(data), []);
 });

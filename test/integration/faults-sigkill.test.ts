@@ -10,13 +10,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { spawnAgent, testIni, type SpawnedAgent } from '../helpers/agent';
 import { makeStudy } from '../helpers/dicom-files';
 import { runDcmtk } from '../helpers/peers';
 import { tmpDir } from '../helpers/tmp';
+import { partialFiles } from '../helpers/store-files';
 import { prng } from './fuzz-cases';
 
 const ROUNDS = Number(process.env.SIGKILL_ROUNDS ?? 12);
@@ -75,11 +76,11 @@ test(`SIGKILL at ${ROUNDS} random moments during receive → every acknowledged 
     const out = await sending;
     for (const sop of acknowledged(out.stdout + out.stderr, uidOf)) acked.add(sop);
     if (out.code !== 0) interrupted++;
-    const left = readdirSync(join(dataDir, 'tmp')).length;
+    const left = partialFiles(dataDir).length;
     t.diagnostic(`round ${round}: storescu exit ${out.code}, ${acked.size} acknowledged so far, ${left} temp file(s) left by the kill`);
   }
   const last = await start(dataDir, t);
-  assert.deepEqual(readdirSync(join(dataDir, 'tmp')), [], 'no orphan temp file after restart');
+  assert.deepEqual(partialFiles(dataDir), [], 'no orphan temp file after restart (tmp/, spare/)');
   assert.doesNotMatch(last.output(), /INTEGRITY/);
   await last.stop('SIGTERM');
   const { rows } = checkStore(dataDir, acked);

@@ -6,11 +6,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { runDcmtk, startOrthanc } from '../helpers/peers';
 import { spawnAgent } from '../helpers/agent';
 import { tmpDir } from '../helpers/tmp';
+import { partialFiles } from '../helpers/store-files';
 import { makeStudy } from '../helpers/dicom-files';
 import { testIni } from '../helpers/agent';
 import type { Orthanc } from '../helpers/peers';
@@ -77,7 +76,7 @@ test(`SIGKILL while receiving and forwarding (${ITERATIONS} times): every acknow
     const have = new Set(await orthancSops(orthanc));
     return want.every((s) => have.has(s));
   }, 120000);
-  assert.deepEqual(readdirSync(join(dataDir, 'tmp')), [], 'no partial file in <data>/tmp');
+  assert.deepEqual(partialFiles(dataDir), [], 'no partial file in <data>/tmp or <data>/spare');
   assert.match(last.output(), /listening on 127\.0\.0\.1/);
   await last.stop();
 });
