@@ -9,6 +9,7 @@
 //
 // --big 1024 also sends one 1 GiB object (storescp once, dicom-edge once) and reports
 // the agent's peak RSS for it. --cli runs another bundle (default dist/dicom-edge.js).
+// Each run also reports the CPU time (user + system, all threads) the receiver used.
 // Experiments: EDGE_BENCH_NETWORK="socketRcvBuf = 1048576" adds lines to the agent's
 // [Network] section; EDGE_PROF=DIR writes a V8 CPU profile of the agent there.
 // Every listener binds 127.0.0.1 (bindlo shim for DCMTK). A run longer than --limit
@@ -99,11 +100,15 @@ async function runStorescp(input, expected, env) {
   const out = fs.mkdtempSync(path.join(tmp, 'scp-out-'));
   const port = await freePort();
   const l = await startListener('storescp', 'storescp', ['-aet', 'STORESCP', '-od', out, String(port)], { port, env: { ...env, TCP_NODELAY: '1' } });
-  const ms = await withListener(l, () => timeStorescu({ port, calledAe: 'STORESCP', input, env, limitMs }));
+  const { ms, cpuMs } = await withListener(l, async () => {
+    const cpu0 = procCpuMs(l.proc.pid);
+    const t = await timeStorescu({ port, calledAe: 'STORESCP', input, env, limitMs });
+    return { ms: t, cpuMs: procCpuMs(l.proc.pid) - cpu0 };
+  });
   const got = fs.readdirSync(out).length;
   fs.rmSync(out, { recursive: true, force: true });
   if (got !== expected) throw new Error(`storescp stored ${got} files, expected ${expected}`);
-  return { ms };
+  return { ms, cpuMs };
 }
 
 /** dicom-edge with a fresh data folder; peak RSS read before it stops; checks the index. */
@@ -143,7 +148,7 @@ async function benchWorkload(w, env) {
       if (who === 'scp') scp.push(await runStorescp(dir, w.count, env));
       else edge.push(await runEdge(dir, w.count));
       const last = who === 'scp' ? scp.at(-1) : edge.at(-1);
-      log(`  rep ${i + 1} ${who === 'scp' ? 'storescp  ' : 'dicom-edge'} ${(last.ms / 1000).toFixed(2)} s${last.peakRss ? `, peak RSS ${mb(last.peakRss).toFixed(1)} MiB, CPU ${last.cpuMs} ms` : ''}`);
+      log(`  rep ${i + 1} ${who === 'scp' ? 'storescp  ' : 'dicom-edge'} ${(last.ms / 1000).toFixed(2)} s${last.peakRss ? `, peak RSS ${mb(last.peakRss).toFixed(1)} MiB` : ''}, CPU ${last.cpuMs} ms`);
     }
   }
   fs.rmSync(dir, { recursive: true, force: true });
@@ -154,6 +159,7 @@ async function benchWorkload(w, env) {
     name: w.name, label: w.label, files: w.count, mib: +mb(bytes).toFixed(1),
     storescpMs: Math.round(scpMs), edgeMs: Math.round(edgeMs), ratio: +(edgeMs / scpMs).toFixed(2), target: w.target,
     storescpRuns: scp.map((r) => Math.round(r.ms)), edgeRuns: edge.map((r) => Math.round(r.ms)),
+    storescpCpuMs: median(scp.map((r) => r.cpuMs)), edgeCpuMs: median(edge.map((r) => r.cpuMs)),
     peakRssMiB: +mb(peakRss).toFixed(1), idleRssMiB: +mb(Math.max(...edge.map((r) => r.idleRss))).toFixed(1),
     ok: edgeMs / scpMs <= w.target && peakRss <= RSS_TARGET,
   };
