@@ -6,6 +6,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { partialFiles } from './store-files';
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -40,7 +41,7 @@ export function leftovers(dataDir: string): { spoolTmp: string[]; storeTmp: stri
   const print = list(join(dataDir, 'print'));
   return {
     spoolTmp: print.filter((n) => n.startsWith('.tmp-')),
-    storeTmp: list(join(dataDir, 'tmp')),
+    storeTmp: partialFiles(dataDir),
     jobDirs: print.filter((n) => !n.startsWith('.')).map((n) => `print/${n}`),
   };
 }

@@ -5,8 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { partialFiles } from '../helpers/store-files';
 import { startAgent, testIni, type InProcessAgent } from '../helpers/agent';
 import { buildAbort, buildAssociateRq, buildPData, connectRaw, parseCommand, parsePData, type RawPeer } from '../helpers/parrot';
 import { runDcmtk } from '../helpers/peers';
@@ -19,7 +18,8 @@ function agent(t: Parameters<typeof startAgent>[1]): Promise<InProcessAgent> {
   }), t);
 }
 
-const tmpFiles = (a: InProcessAgent): string[] => readdirSync(join(a.dataDir, 'tmp'));
+/** Partial receptions: tmp/ files and non-empty pool files in spare/ (received in place). */
+const tmpFiles = (a: InProcessAgent): string[] => partialFiles(a.dataDir);
 
 async function until(what: string, cond: () => boolean): Promise<void> {
   for (let i = 0; i < 400; i++) {

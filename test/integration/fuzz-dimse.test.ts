@@ -7,11 +7,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startAgent, testIni, type InProcessAgent } from '../helpers/agent';
 import { buildAssociateRq, buildPData, connectRaw, parseCommand, parsePData, type RawPdu, type RawPeer } from '../helpers/parrot';
 import { CT, ECHO, EVR, IVR, command, ctDataset, deepSequence, echoCommand, evr, int, pick, prng, randomBytes, storeCommand } from './fuzz-cases';
+import { partialFiles } from '../helpers/store-files';
 
 const MAX_PDV = 16000;
 
@@ -109,7 +110,7 @@ test('data sets: bad VR, lying/odd lengths, undefined lengths, 10,000-deep seque
       assert.ok(file.subarray(file.length - data.length).equals(data), `${name}: data set stored byte for byte`);
     }
   }
-  assert.deepEqual(readdirSync(join(a.dataDir, 'tmp')), [], 'no temp file left');
+  assert.deepEqual(partialFiles(a.dataDir), [], 'no temp file left');
 });
 
 test('command sets: no command field, lying element lengths, wrong group, undefined length → A-ABORT; unknown command → 0211; C-STORE without data set or UID → failure status', async (t) => {
@@ -143,7 +144,7 @@ test('command sets: no command field, lying element lengths, wrong group, undefi
     await echoStillWorks(peer);
     peer.destroy();
   }
-  assert.deepEqual(readdirSync(join(a.dataDir, 'tmp')), [], 'no temp file left');
+  assert.deepEqual(partialFiles(a.dataDir), [], 'no temp file left');
 });
 
 const RELEASE_RQ = Buffer.from([5, 0, 0, 0, 0, 4, 0, 0, 0, 0]);
@@ -219,5 +220,5 @@ test('500 seeded random command sets and data sets: each answered or aborted, no
   assert.deepEqual(escaped, []);
   for (let i = 0; i < 100 && a.agent.associations.size > 0; i++) await new Promise((res) => setTimeout(res, 50));
   assert.equal(a.agent.associations.size, 0);
-  assert.deepEqual(readdirSync(join(a.dataDir, 'tmp')), [], 'no temp file left');
+  assert.deepEqual(partialFiles(a.dataDir), [], 'no temp file left');
 });

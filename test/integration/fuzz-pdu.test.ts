@@ -10,11 +10,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { startAgent, testIni, type InProcessAgent } from '../helpers/agent';
 import { connectRaw, type RawPdu } from '../helpers/parrot';
 import { runDcmtk } from '../helpers/peers';
+import { partialFiles } from '../helpers/store-files';
 import {
   associateRqTree, completePdus, ctDataset, echoCommand, flipBytes, goodRq, int, nodes, otherTrees, pdataTree, pick,
   prng, randomBytes, richRq, serialize, storeCommand, withDuplicate, withInsertedItem, type Node, type Rand,
@@ -202,7 +201,7 @@ test(`PDU fuzzing: ${TOTAL} seeded cases (seed ${SEED}) → answered or dropped,
   assert.ok(e.ok > 0, 'the echo loop ran');
   await settle(a);
   assert.equal(a.agent.associations.size, 0, 'every fuzz association freed');
-  assert.deepEqual(readdirSync(join(a.dataDir, 'tmp')), [], 'no temp file left');
+  assert.deepEqual(partialFiles(a.dataDir), [], 'no temp file left');
 });
 
 test('incomplete PDUs left open are aborted or closed at ARTIM / readTimeout, never held', async (t) => {

@@ -25,6 +25,7 @@ import { runDcmtk } from '../helpers/peers';
 import { tmpDir } from '../helpers/tmp';
 import { encodeDicomFile, newUid } from '../helpers/dicom-files';
 import { readPart10Meta } from '../../src/dicom/part10-reader';
+import { partialFiles } from '../helpers/store-files';
 
 const MiB = 1024 * 1024;
 const BIG_MIB = Number(process.env.EDGE_BIG_MIB ?? 300);
@@ -218,7 +219,7 @@ async function sendAndCheck(t: TestContext, env: Record<string, string>): Promis
   assert.equal(fs.statSync(stored).size, row.size, 'indexed size is the file size');
   assert.equal(row.size - row.data_set_offset, sent.size - sent.datasetOffset, 'data set length as sent');
   assert.equal(await hashFrom(stored, row.data_set_offset), sent.hash, 'data set bytes as sent');
-  assert.deepEqual(fs.readdirSync(path.join(agent.dataDir, 'tmp')), [], 'no temp file left');
+  assert.deepEqual(partialFiles(agent.dataDir), [], 'no temp file left');
 
   assert.ok(hwmKiB * 1024 < RSS_BOUND, `peak RSS ${(hwmKiB / 1024).toFixed(1)} MiB ≥ 150 MiB while receiving ${BIG_MIB} MiB`);
   return { hwmKiB };

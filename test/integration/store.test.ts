@@ -13,6 +13,7 @@ import { tmpDir } from '../helpers/tmp';
 import { makeStudy, TS_UID, type Syntax } from '../helpers/dicom-files';
 import { dimseClient, requests } from '../helpers/dcmjs-dimse';
 import { readPart10Meta } from '../../src/dicom/part10-reader';
+import { partialFiles } from '../helpers/store-files';
 
 function dataset(file: string): { ts: string; bytes: Buffer; sop: string } {
   const buf = readFileSync(file);
@@ -114,5 +115,5 @@ test('failures: data set that does not match the command → A900, association s
   assert.match(r.stdout + r.stderr, /A900/);
   assert.match(r.stdout, /stored 1\/2/);
   assert.equal(a.agent.index.countInstances(), 1);
-  assert.equal(readdirSync(join(a.dataDir, 'tmp')).length, 0, 'no partial file left');
+  assert.equal(partialFiles(a.dataDir).length, 0, 'no partial file left');
 });
