@@ -141,7 +141,7 @@ export class DestinationWorker {
           if (!(e instanceof DestinationDown)) throw e;
           outcomes.push(this.failure(job, e.status, e.message, true));
           for (const rest of jobs.slice(i + 1)) outcomes.push({ id: rest.id, kind: 'unclaim' });
-          this.destinationDown(e.message);
+          this.destinationDown(e.message, e.status !== null);
           break;
         }
         if (out.kind === 'done') delivered++;
@@ -170,14 +170,15 @@ export class DestinationWorker {
     return { id: job.id, kind: 'retry', status, error, nextAttemptAt: next };
   }
 
-  private destinationDown(error: string): void {
+  /** The destination backs off; an association that answered (A7xx) is released, a broken one aborted. */
+  private destinationDown(error: string, answered = false): void {
     const q = this.o.queue;
     const failures = (q.destination(this.destination)?.failures ?? 0) + 1;
     const r = this.o.retry();
     const wait = backoffMs(failures, r.baseMs, r.capMs, this.o.random);
     q.setDestination(this.destination, this.now() + wait, failures, error, this.now());
     this.o.log.warn(`forward ${this.destination}: ${error}; next attempt in ${(wait / 1000).toFixed(1)} s (failure ${failures})`);
-    void this.closeChannel(true);
+    void this.closeChannel(!answered);
   }
 
   private kindOf(job: DueJob): JobKind | undefined {
