@@ -17,6 +17,7 @@ import { decodePdu } from './pdu-reader';
 import { describePdu } from './pdu-format';
 import type { Abort, AssociateAc, AssociateRj, AssociateRq, Pdu, Pdv } from './pdu-types';
 import { encodePData, writePdu } from './pdu-writer';
+import { writeBatchBytes } from './socket-options';
 
 export type AssociationRole = 'requestor' | 'acceptor';
 
@@ -33,15 +34,6 @@ export interface AssociationOptions {
   sendBuffer?: number;
 }
 
-/**
- * Below this SO_SNDBUF, several PDUs in one writev stall: the kernel accepts a buffer's worth,
- * then waits for an ACK the receiver delays (~40 ms). Measured with a 16 KiB buffer and Orthanc:
- * 60 ms per 512 KiB instance batched, 7 ms one PDU per write. So batching needs a real buffer.
- */
-const BATCH_MIN_SEND_BUFFER = 128 * 1024;
-/** Bytes of PDUs corked into one writev when the send buffer allows it. */
-const BATCH_BYTES = 1024 * 1024;
-
 /** How the association ended, for logs and for the layers above. */
 export interface CloseInfo {
   kind: 'released' | 'rejected' | 'aborted-by-peer' | 'aborted-locally' | 'provider-abort' | 'transport-closed';
@@ -56,8 +48,7 @@ export class Association extends EventEmitter {
   readonly sm = new StateMachine();
   contexts = new Map<number, NegotiatedContext>();
   peerMaxPdu = 0;
-  /** How many bytes of ready PDUs to hand to the socket in one writev (0 = one PDU per write). */
-  readonly writeBatchBytes: number;
+  readonly writeBatchBytes: number; // bytes of ready PDUs per writev (0 = one PDU per write)
   rq?: AssociateRq;
   ac?: AssociateAc;
   /** Receives PDVs in Sta6/Sta7; return false to apply backpressure (then call resumeReading). */
@@ -80,7 +71,7 @@ export class Association extends EventEmitter {
     this.socket = o.socket;
     this.log = o.log;
     this.peerAddress = o.socket.remoteAddress ?? '?';
-    this.writeBatchBytes = o.sendBuffer && o.sendBuffer < BATCH_MIN_SEND_BUFFER ? 0 : BATCH_BYTES;
+    this.writeBatchBytes = writeBatchBytes(o.sendBuffer);
     this.framer = new PduFramer(o.maxPdu);
     this.artim = new ArtimTimer(o.artimMs, () => this.fire(LocalEvent.artimExpired));
     o.socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -127,29 +118,22 @@ export class Association extends EventEmitter {
   }
 
   /** Send one already framed P-DATA-TF PDU given as parts (header, data slices): Evt9, DT-1/AR-7. */
-  sendPDataParts(parts: Buffer[]): boolean {
-    return this.sendPDataBatch([parts]);
-  }
+  sendPDataParts(parts: Buffer[]): boolean { return this.sendPDataBatch([parts]); }
 
-  /**
-   * Send several framed P-DATA-TF PDUs (each as parts) with one writev: one Evt9 per PDU,
-   * the socket corked across them, so a whole in-memory message costs one system call.
-   */
+  /** Several framed P-DATA-TF PDUs in one writev (socket corked): one Evt9 each. */
   sendPDataBatch(pdus: Buffer[][]): boolean {
+    // Evt9 in Sta6/Sta8 is DT-1 (stays): one check covers the whole batch.
+    if (this.sm.state !== 'Sta6' && this.sm.state !== 'Sta8') {
+      throw new EdgeError('UL_NOT_ESTABLISHED', `cannot send P-DATA in ${this.sm.state}`);
+    }
     this.socket.cork();
     let ok = true;
-    try {
-      for (const parts of pdus) {
-        if (this.sm.state !== 'Sta6' && this.sm.state !== 'Sta8') {
-          throw new EdgeError('UL_NOT_ESTABLISHED', `cannot send P-DATA in ${this.sm.state}`);
-        }
-        this.fire(LocalEvent.pDataRequest);
-        tracePdu(this.id, 'out', parts);
-        for (const p of parts) ok = this.socket.write(p) && ok;
-      }
-    } finally {
-      this.socket.uncork();
+    for (const parts of pdus) {
+      this.fire(LocalEvent.pDataRequest);
+      tracePdu(this.id, 'out', parts);
+      for (const p of parts) ok = this.socket.write(p) && ok;
     }
+    this.socket.uncork();
     return ok;
   }
 

@@ -56,3 +56,13 @@ export function tuneSocket(socket: Socket, sizes: BufferSizes, onError: (msg: st
     return undefined;
   }
 }
+
+/**
+ * Bytes of ready PDUs to cork into one writev (0 = one PDU per write). Below 128 KiB of
+ * SO_SNDBUF several PDUs in one writev stall: the kernel accepts a buffer's worth, then waits
+ * for an ACK the receiver delays (~40 ms). Measured with a 16 KiB buffer and Orthanc: 60 ms
+ * per 512 KiB instance batched, 7 ms one PDU per write. 0/absent = autotuned: batch.
+ */
+export function writeBatchBytes(sendBuffer?: number): number {
+  return sendBuffer && sendBuffer < 128 * 1024 ? 0 : 1024 * 1024;
+}
