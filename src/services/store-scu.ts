@@ -5,7 +5,7 @@
  * `store` command, the forwarder and C-MOVE/C-GET sub-operations.
  */
 import { createReadStream } from 'node:fs';
-import { open, readdir, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { join } from 'node:path';
 import type { DimseChannel } from '../dimse/channel';
@@ -16,6 +16,7 @@ import { createConverter, isConvertibleTransferSyntax } from '../dicom/ts-conver
 import type { ProposedContext } from '../ul/proposal';
 import type { NegotiatedContext } from '../ul/negotiation';
 import { errorMessage } from '../util/errors';
+import { nodeStoreFs } from '../store/store-fs';
 
 export interface SendableInstance {
   path: string;
@@ -108,19 +109,9 @@ export const PRELOAD_MAX = 4 * 1024 * 1024;
 /** The data set's bytes, read with one positioned read, when it is at most PRELOAD_MAX; else undefined (stream it). */
 export async function preloadDataset(i: SendableInstance): Promise<Buffer | undefined> {
   if (i.size > PRELOAD_MAX) return undefined;
-  const fh = await open(i.path, 'r');
-  try {
-    const buf = Buffer.allocUnsafe(i.size);
-    let got = 0;
-    while (got < i.size) {
-      const { bytesRead } = await fh.read(buf, got, i.size - got, i.datasetOffset + got);
-      if (bytesRead === 0) throw new Error(`${i.path}: file ended ${i.size - got} bytes early`);
-      got += bytesRead;
-    }
-    return buf;
-  } finally {
-    await fh.close();
-  }
+  const buf = await nodeStoreFs.readAt(i.path, i.datasetOffset, i.size);
+  if (buf.length < i.size) throw new Error(`${i.path}: file ended ${i.size - buf.length} bytes early`);
+  return buf;
 }
 
 /**
