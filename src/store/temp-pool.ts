@@ -15,6 +15,8 @@ export interface TempFileHandle { path: string; fd: number }
 export class TempPool {
   private readonly ready: TempFileHandle[] = [];
   private filling = 0;
+  /** The batch being created (close() waits for it, so no file appears after close). */
+  private batch?: Promise<boolean>;
   private closed = false;
 
   /** `size` files at most, made in batches once fewer than half are left (one folder fsync per batch). */
@@ -31,8 +33,10 @@ export class TempPool {
     const want = this.size - this.ready.length - this.filling;
     if (this.closed || this.filling > 0 || this.ready.length > this.size / 2 || want <= 0) return;
     this.filling = want;
-    void this.createBatch(want).then((ok) => {
+    this.batch = this.createBatch(want);
+    void this.batch.then((ok) => {
       this.filling = 0;
+      this.batch = undefined;
       if (ok) this.refill(); // taken meanwhile: top up (not after a failure, which would spin)
     });
   }
@@ -62,6 +66,7 @@ export class TempPool {
   /** Closes and deletes the files not handed out. */
   async close(): Promise<void> {
     this.closed = true;
+    await this.batch; // its files are discarded when it sees `closed`
     await Promise.all(this.ready.splice(0).map((h) => this.discard(h)));
   }
 

@@ -30,6 +30,7 @@ async function setup(t: { after(fn: () => unknown): unknown }, o: { duplicates?:
     root, aeTitle: 'EDGE', implementationClassUid: '1.2.840.114093.1.1', implementationVersionName: '00.01.00.00',
     duplicates: o.duplicates ?? 'overwrite', index, fs: o.fs, extraInTransaction: o.hook,
   });
+  t.after(() => store.close()); // recover() starts the file pool: stop it before the folder goes
   await store.init();
   return { root, index, store };
 }
