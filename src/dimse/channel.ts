@@ -124,7 +124,7 @@ export class DimseChannel {
     await this.writeBatched(messagePdus(contextId, encoded, inMemory, max));
     if (dataset && !Buffer.isBuffer(dataset)) {
       try {
-        for await (const parts of pdataFromStream(contextId, dataset, max)) await this.writeParts(parts);
+        for await (const parts of pdataFromStream(contextId, dataset, max)) await this.writeGroup([parts]);
       } catch (e) {
         // The command is out and the data set is half sent: the only clean way out is A-ABORT.
         if (!this.closed) this.assoc.abort(`data set source failed: ${errorMessage(e)}`);
@@ -154,10 +154,6 @@ export class DimseChannel {
     if (!this.assoc.sendPDataBatch(pdus)) await this.assoc.drained();
   }
 
-  private async writeParts(parts: Buffer[]): Promise<void> {
-    if (this.closed) throw new EdgeError('DIMSE_CLOSED', 'association closed while sending');
-    if (!this.assoc.sendPDataParts(parts)) await this.assoc.drained();
-  }
 
   /**
    * Send a request and collect responses until a final one (status not Pending).

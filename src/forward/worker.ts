@@ -56,7 +56,7 @@ const FLUSH_EVERY = 16;
 /** What prepare() found for a job: the instance and its read-ahead bytes, or its missing file. */
 interface Prepared {
   inst?: SendableInstance;
-  body?: Promise<Buffer | undefined>;
+  body?: Buffer;
   missing?: string;
 }
 
@@ -195,10 +195,8 @@ export class DestinationWorker {
       path: abs, sopClassUid: job.sopClassUid, sopInstanceUid: job.sopUid, transferSyntaxUid: job.transferSyntaxUid!,
       datasetOffset: job.dataSetOffset!, size: st.size - job.dataSetOffset!,
     };
-    // A failed read-ahead falls back to streaming, which reports the real error.
-    const body = preloadDataset(inst).catch(() => undefined);
-    await body;
-    return { inst, body };
+    // A failed read ahead is left to sendInstance, which reads again and reports the error.
+    return { inst, body: await preloadDataset(inst).catch(() => undefined) };
   }
 
   private async sendOne(job: DueJob, prepared: Prepared): Promise<JobOutcome> {

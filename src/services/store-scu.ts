@@ -116,15 +116,16 @@ export async function preloadDataset(i: SendableInstance): Promise<Buffer | unde
 
 /**
  * One C-STORE; `extra` adds Move Originator fields for C-MOVE sub-operations. `preloaded`
- * is the data set from preloadDataset (started early by a caller that reads ahead); without
- * it small data sets are preloaded here and large ones streamed.
+ * is the data set as preloadDataset read it (by a caller that reads ahead); without it
+ * small data sets are read here (a failed read ahead is thus retried, its error reported)
+ * and large ones streamed.
  */
-export async function sendInstance(channel: DimseChannel, i: SendableInstance, extra: Partial<CommandSet> = {}, preloaded?: Promise<Buffer | undefined>): Promise<SendResult> {
+export async function sendInstance(channel: DimseChannel, i: SendableInstance, extra: Partial<CommandSet> = {}, preloaded?: Buffer): Promise<SendResult> {
   const pick = pickContext(channel, i);
   if (!pick) {
     return { instance: i, status: 0x0122, outcome: 'failure', error: `no accepted presentation context for ${i.sopClassUid} in a usable transfer syntax` };
   }
-  const bytes = await (preloaded ?? preloadDataset(i));
+  const bytes = preloaded ?? await preloadDataset(i);
   const raw = bytes && !pick.convert ? undefined : bytes ? Readable.from([bytes], { objectMode: false }) : createReadStream(i.path, { start: i.datasetOffset, highWaterMark: 256 * 1024 });
   const body = raw && pick.convert ? raw.pipe(createConverter(i.transferSyntaxUid, pick.ctx.transferSyntax)) : raw ?? bytes;
   try {

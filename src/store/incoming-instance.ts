@@ -205,10 +205,15 @@ export class IncomingInstance<R = unknown> extends Writable {
     }
   }
 
+  /** Once every byte is written (from _final on): built once, for the header parser and the finalizer. */
   private tempFile(): TempFile {
-    const head = Buffer.concat(this.headParts, this.headLength);
-    return { path: this.tmpPath, entryDurable: this.spare !== undefined, dataSetOffset: this.meta.length, dataSetLength: this.bytesReceived, head };
+    this.done ??= {
+      path: this.tmpPath, entryDurable: this.spare !== undefined, dataSetOffset: this.meta.length,
+      dataSetLength: this.bytesReceived, head: Buffer.concat(this.headParts, this.headLength),
+    };
+    return this.done;
   }
+  private done?: TempFile;
 
   /** Drops the instance: closes and deletes the temp file. Resolves when it is gone. */
   async discard(): Promise<void> {

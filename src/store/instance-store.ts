@@ -1,7 +1,8 @@
 /**
  * The durable instance store: temp file → completion mark → fsync → checks → rename →
- * (fsync dir, deferred for pool files) → index row, and only then success. Files are `<root>/instances/ab/cd/<sha1(SOP UID)>.dcm`,
- * each a Part 10 file whose data set is byte-identical to what the peer sent.
+ * (fsync dir, deferred for pool files) → index row, and only then success. Files are
+ * `<root>/instances/ab/<sha1(SOP UID)>.dcm`, each a Part 10 file whose data set is
+ * byte-identical to what the peer sent.
  */
 import { dirname, join } from 'node:path';
 import { IncomingInstance, type BeginInfo, type TempFile } from './incoming-instance';

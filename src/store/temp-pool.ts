@@ -14,7 +14,6 @@ export interface TempFileHandle { path: string; fd: number }
 
 export class TempPool {
   private readonly ready: TempFileHandle[] = [];
-  private filling = 0;
   /** The batch being created (close() waits for it, so no file appears after close). */
   private batch?: Promise<boolean>;
   private closed = false;
@@ -30,12 +29,10 @@ export class TempPool {
   }
 
   refill(): void {
-    const want = this.size - this.ready.length - this.filling;
-    if (this.closed || this.filling > 0 || this.ready.length > this.size / 2 || want <= 0) return;
-    this.filling = want;
+    const want = this.size - this.ready.length;
+    if (this.closed || this.batch || this.ready.length > this.size / 2 || want <= 0) return;
     this.batch = this.createBatch(want);
     void this.batch.then((ok) => {
-      this.filling = 0;
       this.batch = undefined;
       if (ok) this.refill(); // taken meanwhile: top up (not after a failure, which would spin)
     });

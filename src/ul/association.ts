@@ -111,16 +111,13 @@ export class Association extends EventEmitter {
    * caller should await `drained()` before sending more.
    */
   sendPData(contextId: number, command: boolean, last: boolean, data: Buffer): boolean {
-    if (this.sm.state !== 'Sta6' && this.sm.state !== 'Sta8') {
-      throw new EdgeError('UL_NOT_ESTABLISHED', `cannot send P-DATA in ${this.sm.state}`);
-    }
-    return this.sendPDataParts(encodePData(contextId, command, last, data));
+    return this.sendPDataBatch([encodePData(contextId, command, last, data)]);
   }
 
-  /** Send one already framed P-DATA-TF PDU given as parts (header, data slices): Evt9, DT-1/AR-7. */
-  sendPDataParts(parts: Buffer[]): boolean { return this.sendPDataBatch([parts]); }
-
-  /** Several framed P-DATA-TF PDUs in one writev (socket corked): one Evt9 each. */
+  /**
+   * Framed P-DATA-TF PDUs (each as parts: header, data slices) in one writev (socket corked):
+   * one Evt9 each, DT-1/AR-7. Same answer as sendPData.
+   */
   sendPDataBatch(pdus: Buffer[][]): boolean {
     // Evt9 in Sta6/Sta8 is DT-1 (stays): one check covers the whole batch.
     if (this.sm.state !== 'Sta6' && this.sm.state !== 'Sta8') {
