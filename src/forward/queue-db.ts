@@ -106,7 +106,7 @@ export class QueueDb {
   }
 
   markInFlight(ids: number[], now: number): void {
-    this.db.transaction(() => { for (const id of ids) this.s.inFlight.run(now, id); })();
+    this.db.transaction(() => { for (const id of ids) this.s.inFlight.run(now, id); }).immediate();
   }
 
   /** Records outcomes in one transaction (one WAL sync for a burst). */
@@ -119,7 +119,7 @@ export class QueueDb {
         else if (o.kind === 'retry') this.s.retry.run(o.status, o.error, o.nextAttemptAt, now, o.id);
         else this.s.unclaim.run(now, o.id);
       }
-    })();
+    }).immediate();
   }
 
   /** At start: whatever was in flight when the process stopped goes back to pending. */
@@ -186,7 +186,7 @@ export class QueueDb {
       const n = this.db.prepare(`${sql} AND ${where}`).run({ ...params, now }).changes;
       if (clearBackoff) for (const d of dests) this.db.prepare('UPDATE forward_destinations SET down_until = 0, updated_at = ? WHERE destination = ?').run(now, d.destination);
       return n;
-    })();
+    }).immediate();
   }
 }
 

@@ -59,7 +59,7 @@ export class Mpps {
       this.db.create({ sopUid: r.sopUid, status: statusOf(attrs), callingAe: r.callingAe, attributes: encodeIdentifier(attrs, EXPLICIT_LE), dataset: r.dataset, ts: r.ts, now: this.now() });
       this.queue(r.sopUid);
       return undefined;
-    })();
+    }).immediate();
   }
 
   /** N-SET: applies the modifications, persists the message and queues the relay. */
@@ -74,7 +74,7 @@ export class Mpps {
       this.db.update({ sopUid: r.sopUid, status: statusOf(attrs), attributes: encodeIdentifier(attrs, EXPLICIT_LE), dataset: r.dataset, ts: r.ts, now: this.now() });
       this.queue(r.sopUid);
       return undefined;
-    })();
+    }).immediate();
   }
 
   /** The current attributes of an instance (N-CREATE merged with every N-SET). */

@@ -70,7 +70,7 @@ export class SpoolDb {
         VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?)`).run(j.uid, j.printer, j.callingAe ?? null, j.label ?? null, j.films, j.images, j.copies, j.dir, now, now).lastInsertRowid);
       this.history(id, now, 'queued', `spooled from ${j.callingAe ?? 'command line'}: ${j.films} film(s), ${j.images} image(s)`);
       return id;
-    })());
+    }).immediate());
   }
 
   /** Folders of every job ("print/<uid>"), for the start-up clean-up. */
@@ -125,7 +125,7 @@ export class SpoolDb {
       const n = this.db.prepare(sql).run(...params).changes;
       if (n) this.history(id, now, state, message);
       return n > 0;
-    })();
+    }).immediate();
   }
 
   markPrinting(id: number, now: number): boolean {
@@ -180,7 +180,7 @@ export class SpoolDb {
       const n = this.db.prepare(`DELETE FROM print_jobs WHERE id = ? AND state IN ('done', 'failed') AND updated_at < ?`).run(id, before).changes;
       if (n) this.db.prepare('DELETE FROM print_job_history WHERE job_id = ?').run(id);
       return n > 0;
-    })();
+    }).immediate();
   }
 
   /** Operator: queued or printer-held → held until released. */
@@ -212,7 +212,7 @@ export class SpoolDb {
         this.history(id, now, state, message);
       }
       return ids.length;
-    })();
+    }).immediate();
   }
 }
 

@@ -129,7 +129,7 @@ export class IndexDb {
   /** Runs `fn` in one transaction (nested calls become savepoints). */
   transaction<T>(fn: (db: SqliteDb) => T): T {
     try {
-      return this.db.transaction(() => fn(this.db))();
+      return this.db.transaction(() => fn(this.db)).immediate();
     } catch (e) {
       // Rolled back: what the parents memo learnt inside may name rows that are gone.
       this.parents.clear();
@@ -297,5 +297,5 @@ function migrate(db: SqliteDb): void {
   db.transaction(() => {
     db.exec(SCHEMA_V1);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
-  })();
+  }).immediate();
 }

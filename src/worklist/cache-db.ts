@@ -43,7 +43,7 @@ export class WorklistCache {
         const key = itemKey(item) ?? `#${createHash('sha256').update(bytes).digest('hex').slice(0, 32)}`;
         this.s.upsert.run({ source, key, item: bytes, now });
       }
-    })();
+    }).immediate();
   }
 
   /** Every item of `source` fetched at or after `notBefore`. */

@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpDir } from '../../helpers/tmp';
 import { IndexDb } from '../../../src/store/index-db';
@@ -117,5 +119,45 @@ test('a series received instance after instance: counts stay exact on the fast p
   const s2 = db.db.prepare("SELECT num_instances AS n FROM series WHERE series_uid = '1.2.9.7.2'").get() as { n: number };
   assert.equal(s2.n, 2, 'the rolled-back series was not reused from memory');
   assert.deepEqual(recount().slice(1), [23, 23]);
+  db.close();
+});
+
+test('another process writing the index meanwhile (dicom-edge queue, a second connection) never fails an indexing transaction', async (t) => {
+  // A deferred transaction reads first; if another connection commits before its first write,
+  // SQLite answers SQLITE_BUSY_SNAPSHOT at once (no busy wait) and the C-STORE would fail.
+  // Write transactions therefore begin IMMEDIATE and wait on the busy handler instead.
+  const dir = await tmpDir('idx-busy-', t);
+  const path = join(dir, 'index.sqlite');
+  const db = IndexDb.open(path);
+  db.db.exec('CREATE TABLE noise (x INTEGER)');
+  const writer = `
+    const Database = require(${JSON.stringify(require.resolve('better-sqlite3'))});
+    const db = new Database(${JSON.stringify(path)});
+    db.pragma('busy_timeout = 5000');
+    const put = db.prepare('INSERT INTO noise (x) VALUES (?)');
+    const write = db.transaction((i) => put.run(i));
+    process.stdout.write('ready\\n');
+    const end = Date.now() + 20000;
+    for (let i = 0; i < 200000 && Date.now() < end && !require('node:fs').existsSync(${JSON.stringify(join(dir, 'stop'))}); i++) write.immediate(i);
+  `;
+  const child = spawn(process.execPath, ['-e', writer], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise((r) => child.once('exit', r));
+  t.after(() => { if (child.exitCode === null) child.kill(); });
+  await new Promise((r) => child.stdout.once('data', r));
+  const failures: string[] = [];
+  for (let i = 0; i < 1500; i++) {
+    // Every fourth instance starts a new series: the full upsert (reads, then writes) runs too.
+    try {
+      db.upsertInstance(row({ sopInstanceUid: `7.7.${i}`, seriesInstanceUid: `7.7.0.${i >> 2}` }));
+    } catch (e) {
+      failures.push((e as Error).message);
+    }
+  }
+  writeFileSync(join(dir, 'stop'), '');
+  await exited;
+  const noise = (db.db.prepare('SELECT COUNT(*) AS n FROM noise').get() as { n: number }).n;
+  assert.ok(noise > 0, 'the other process did write meanwhile');
+  assert.deepEqual(failures.slice(0, 3), [], `${failures.length} indexing transaction(s) failed`);
+  assert.equal(db.countInstances(), 1500);
   db.close();
 });
