@@ -69,6 +69,8 @@ export type JobOutcome =
   | { id: number; kind: 'done'; status: number }
   | { id: number; kind: 'dead'; status: number | null; error: string }
   | { id: number; kind: 'retry'; status: number | null; error: string; nextAttemptAt: number }
+  /** The destination failed (no association, A7xx): back to pending with its status, not an attempt of this job. */
+  | { id: number; kind: 'wait'; status: number | null; error: string }
   | { id: number; kind: 'unclaim' };
 
 const DUE = `SELECT j.id, j.sop_uid AS sopUid, j.route, j.study_uid AS studyUid, j.attempts, j.created_at AS createdAt,
@@ -117,6 +119,7 @@ export class QueueDb {
         if (o.kind === 'done') this.s.done.run(o.status, now, o.id);
         else if (o.kind === 'dead') this.s.dead.run(o.status, o.error, now, o.id);
         else if (o.kind === 'retry') this.s.retry.run(o.status, o.error, o.nextAttemptAt, now, o.id);
+        else if (o.kind === 'wait') this.s.wait.run(o.status, o.error, now, o.id);
         else this.s.unclaim.run(now, o.id);
       }
     }).immediate();
@@ -213,6 +216,7 @@ function prepare(db: SqliteDb) {
     done: db.prepare(`UPDATE forward_jobs SET state = 'done', last_status = ?, last_error = NULL, updated_at = ? WHERE id = ? AND state = 'in-flight'`),
     dead: db.prepare(`UPDATE forward_jobs SET state = 'dead', attempts = attempts + 1, last_status = ?, last_error = ?, updated_at = ? WHERE id = ? AND state = 'in-flight'`),
     retry: db.prepare(`UPDATE forward_jobs SET state = 'pending', attempts = attempts + 1, last_status = ?, last_error = ?, next_attempt_at = ?, updated_at = ? WHERE id = ? AND state = 'in-flight'`),
+    wait: db.prepare(`UPDATE forward_jobs SET state = 'pending', last_status = ?, last_error = ?, updated_at = ? WHERE id = ? AND state = 'in-flight'`),
     unclaim: db.prepare(`UPDATE forward_jobs SET state = 'pending', updated_at = ? WHERE id = ? AND state = 'in-flight'`),
     resetInFlight: db.prepare(`UPDATE forward_jobs SET state = 'pending', updated_at = ? WHERE state = 'in-flight'`),
     activeDests: db.prepare(`SELECT DISTINCT destination FROM forward_jobs WHERE state IN ('pending', 'in-flight', 'held')`),

@@ -3,7 +3,10 @@
  * It takes due jobs in arrival order, sends them over one association kept open for the
  * burst (released after `idleRelease` without work), and records each outcome:
  * delivered, retry later (per-job back-off), dead letter, or — on a network failure or
- * A7xx — the whole destination backs off (forward_destinations.down_until).
+ * A7xx — the whole destination backs off (forward_destinations.down_until). Only a failure
+ * while this job was on the wire counts as its attempt (an instance that breaks every
+ * association must not block the queue for ever); no association or an A7xx is the
+ * destination's state, and the waiting job keeps its attempts (its maximum age still applies).
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -62,7 +65,7 @@ interface Prepared {
 
 /** Raised for failures that concern the destination, not one instance. */
 class DestinationDown extends Error {
-  constructor(message: string, readonly status: number | null = null) { super(message); }
+  constructor(message: string, readonly status: number | null = null, /** The job was on the wire: counts as its attempt. */ readonly jobAttempt = false) { super(message); }
 }
 
 export class DestinationWorker {
@@ -139,7 +142,7 @@ export class DestinationWorker {
           out = await this.sendOne(job, prepared);
         } catch (e) {
           if (!(e instanceof DestinationDown)) throw e;
-          outcomes.push(this.failure(job, e.status, e.message, true));
+          outcomes.push(e.jobAttempt ? this.failure(job, e.status, e.message, true) : this.waiting(job, e.status, e.message));
           for (const rest of jobs.slice(i + 1)) outcomes.push({ id: rest.id, kind: 'unclaim' });
           this.destinationDown(e.message, e.status !== null);
           break;
@@ -168,6 +171,16 @@ export class DestinationWorker {
     }
     const next = destinationLevel ? 0 : this.now() + backoffMs(attempts, r.baseMs, r.capMs, this.o.random);
     return { id: job.id, kind: 'retry', status, error, nextAttemptAt: next };
+  }
+
+  /** The destination failed before this job could be tried: it waits, a dead letter only past its maximum age. */
+  private waiting(job: DueJob, status: number | null, error: string): JobOutcome {
+    const r = this.o.retry();
+    if (limitReached(job.attempts, job.createdAt, this.now(), 0, r.maxAgeMs)) {
+      this.o.log.warn(`forward ${this.destination}: ${job.sopUid} is a dead letter after its maximum age: ${error}`);
+      return { id: job.id, kind: 'dead', status, error: `gave up after maximum age: ${error}` };
+    }
+    return { id: job.id, kind: 'wait', status, error };
   }
 
   /** The destination backs off; an association that answered (A7xx) is released, a broken one aborted. */
@@ -219,7 +232,7 @@ export class DestinationWorker {
     try {
       res = await sendInstance(channel, inst, {}, prepared.body);
     } catch (e) {
-      throw new DestinationDown(`sending ${inst.sopInstanceUid}: ${errorMessage(e)}`);
+      throw new DestinationDown(`sending ${inst.sopInstanceUid}: ${errorMessage(e)}`, null, true);
     } finally {
       this.lastUse = this.now();
     }

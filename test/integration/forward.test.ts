@@ -132,6 +132,11 @@ test('two destinations, one down: the other receives everything; the queue CLI l
   await eventually('ARCHIVE failures recorded', () => (a.agent.forwarder.queue.destination('ARCHIVE')?.failures ?? 0) > 0);
   const arch = jobStates(a, 'ARCHIVE');
   assert.equal((arch.pending ?? 0) + (arch['in-flight'] ?? 0), 10, JSON.stringify(arch));
+  // No association is the destination's failure: the first waiting job keeps 0 attempts (and the error).
+  await eventually('three ARCHIVE failures', () => (a.agent.forwarder.queue.destination('ARCHIVE')?.failures ?? 0) >= 3, 20000);
+  const firstJob = a.agent.index.db.prepare(`SELECT attempts, last_error FROM forward_jobs WHERE destination = 'ARCHIVE' ORDER BY id LIMIT 1`).get() as { attempts: number; last_error: string | null };
+  assert.equal(firstJob.attempts, 0, JSON.stringify(firstJob));
+  assert.match(firstJob.last_error ?? '', /association with ARCHIVE@127\.0\.0\.1/);
 
   // The CLI works on the same database while the agent runs.
   const ini = join(a.dataDir, 'cli.ini');

@@ -98,3 +98,16 @@ test('operator actions by destination, study and id; retry clears the back-off',
   assert.equal(q.drop({ destination: 'PACS', studyUid: 'S1' }, 3000), 1);
   assert.equal(q.jobs({}, ['pending', 'held', 'dead'], 10).length, 2);
 });
+
+test('a destination-level failure (no association, A7xx) puts the job back with its status but not as an attempt', () => {
+  const { q, add } = setup();
+  const a = add('S1');
+  const [ja] = q.due('PACS', 2000, 1);
+  q.markInFlight([ja.id], 2000);
+  q.record([{ id: ja.id, kind: 'wait', status: 0xa700, error: 'status 0xa700 (out of resources)' }], 2000);
+  const j = q.jobs({ ids: [ja.id] }, ['pending'], 10)[0];
+  assert.deepEqual([j.attempts, j.last_status, j.last_error], [0, 0xa700, 'status 0xa700 (out of resources)']);
+  assert.deepEqual(sops(q, 'PACS'), [a], 'due again at once (the destination back-off decides when)');
+  q.record([{ id: ja.id, kind: 'wait', status: null, error: 'late' }], 2000);
+  assert.equal(q.jobs({ ids: [ja.id] }, ['pending'], 10)[0].last_error, 'status 0xa700 (out of resources)', 'only an in-flight job changes');
+});
