@@ -1,8 +1,12 @@
 #!/usr/bin/env node
 // Bundles the agent into dist/dicom-edge.js (one file, native addons stay external).
+// `--out dist/other.js` writes another bundle (benchmarks compare builds; keep it in dist/
+// so the native addons resolve).
 import { build } from 'esbuild';
 import { readFileSync, chmodSync } from 'node:fs';
 
+const outIdx = process.argv.indexOf('--out');
+const outfile = outIdx > 0 ? process.argv[outIdx + 1] : 'dist/dicom-edge.js';
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 await build({
   entryPoints: ['src/cli/main.ts'],
@@ -10,12 +14,12 @@ await build({
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-  outfile: 'dist/dicom-edge.js',
+  outfile,
   banner: { js: '#!/usr/bin/env node' },
   define: { __DICOM_EDGE_VERSION__: JSON.stringify(pkg.version) },
   external: ['better-sqlite3', 'serialport', '@serialport/*', 'sockopt', 'systeminformation'],
   sourcemap: 'linked',
   logLevel: 'warning',
 });
-chmodSync('dist/dicom-edge.js', 0o755);
-console.log('built dist/dicom-edge.js');
+chmodSync(outfile, 0o755);
+console.log(`built ${outfile}`);

@@ -39,18 +39,20 @@ export class TempPool {
   }
 
   /**
-   * Creates `n` files, then fsyncs the folder once: a file is handed out only when its
-   * directory entry is durable (TempFile.entryDurable relies on it).
+   * Creates `n` files one after the other, then fsyncs the folder once: a file is handed out
+   * only when its directory entry is durable (TempFile.entryDurable relies on it). One at a
+   * time, because creations in parallel contend for the folder's lock and the inode
+   * allocator with the fsync of the instance being received (ingest ~5 % slower).
    */
   private async createBatch(n: number): Promise<boolean> {
     const made: TempFileHandle[] = [];
-    await Promise.all(Array.from({ length: n }, async () => {
+    for (let i = 0; i < n && !this.closed; i++) {
       const path = join(this.dir, tmpFileName());
       // A failed pre-creation (disk full...) is not an error of any instance: the next
       // begin() creates its own file and reports the failure with the right status.
       const fd = await this.fs.open(path, 'wx', 0o600).catch(() => null);
       if (fd !== null) made.push({ path, fd });
-    }));
+    }
     const durable = made.length > 0 && await this.fs.fsyncDir(this.dir).then(() => true, () => false);
     if (this.closed || !durable) {
       await Promise.all(made.map((h) => this.discard(h)));

@@ -31,7 +31,7 @@ test('CompletionCrc skips the 128-byte preamble, whatever the chunking', () => {
 });
 
 async function setup(t: { after(fn: () => unknown): unknown }, duplicates: DuplicatePolicy = 'overwrite') {
-  const root = await tmpDir('completion-', t);
+  const root = await tmpDir('completion-'); // removed when the file ends: after the pool has stopped
   const index = IndexDb.open(join(root, 'index.sqlite'));
   t.after(() => index.close());
   const store = new InstanceStore({

@@ -23,7 +23,7 @@ const dcmjs = require('dcmjs') as { data: { DicomMessage: { readFile(ab: ArrayBu
 const UID = '1.2.3.4.5.6.7';
 
 async function setup(t: { after(fn: () => unknown): unknown }, o: { duplicates?: DuplicatePolicy; fs?: StoreFs; hook?: ExtraInTransaction } = {}) {
-  const root = await tmpDir('store-', t);
+  const root = await tmpDir('store-'); // removed when the file ends (t.after hooks run first to last)
   const index = IndexDb.open(join(root, 'index.sqlite'));
   t.after(() => index.close());
   const store = new InstanceStore({
