@@ -9,7 +9,11 @@
 //
 // --big 1024 also sends one 1 GiB object (storescp once, dicom-edge once) and reports
 // the agent's peak RSS for it. --cli runs another bundle (default dist/dicom-edge.js).
-// Each run also reports the CPU time (user + system, all threads) the receiver used.
+// Each run also reports the CPU time (user + system, all threads) the receiver used, and
+// the "durable floor": after each storescp run, the files it wrote (still in the page
+// cache) are fsynced one by one and timed. storescu waits for each response and a durable
+// receiver must fsync before answering, so storescp's time + that sum is a lower bound for
+// any receiver that is durable (floor ratio = that bound / storescp's time).
 // Experiments: EDGE_BENCH_NETWORK="socketRcvBuf = 1048576" adds lines to the agent's
 // [Network] section; EDGE_PROF=DIR writes a V8 CPU profile of the agent there.
 // Every listener binds 127.0.0.1 (bindlo shim for DCMTK). A run longer than --limit
@@ -105,10 +109,24 @@ async function runStorescp(input, expected, env) {
     const t = await timeStorescu({ port, calledAe: 'STORESCP', input, env, limitMs });
     return { ms: t, cpuMs: procCpuMs(l.proc.pid) - cpu0 };
   });
-  const got = fs.readdirSync(out).length;
+  const files = fs.readdirSync(out);
+  const fsyncMs = fsyncEach(files.map((f) => path.join(out, f)));
   fs.rmSync(out, { recursive: true, force: true });
-  if (got !== expected) throw new Error(`storescp stored ${got} files, expected ${expected}`);
-  return { ms, cpuMs };
+  if (files.length !== expected) throw new Error(`storescp stored ${files.length} files, expected ${expected}`);
+  return { ms, cpuMs, fsyncMs };
+}
+
+/** Sum of the times to fsync each file, one after the other (ms). */
+function fsyncEach(paths) {
+  let total = 0;
+  for (const p of paths) {
+    const fd = fs.openSync(p, 'r+');
+    const t = performance.now();
+    fs.fsyncSync(fd);
+    total += performance.now() - t;
+    fs.closeSync(fd);
+  }
+  return total;
 }
 
 /** dicom-edge with a fresh data folder; peak RSS read before it stops; checks the index. */
@@ -148,18 +166,20 @@ async function benchWorkload(w, env) {
       if (who === 'scp') scp.push(await runStorescp(dir, w.count, env));
       else edge.push(await runEdge(dir, w.count));
       const last = who === 'scp' ? scp.at(-1) : edge.at(-1);
-      log(`  rep ${i + 1} ${who === 'scp' ? 'storescp  ' : 'dicom-edge'} ${(last.ms / 1000).toFixed(2)} s${last.peakRss ? `, peak RSS ${mb(last.peakRss).toFixed(1)} MiB` : ''}, CPU ${last.cpuMs} ms`);
+      log(`  rep ${i + 1} ${who === 'scp' ? 'storescp  ' : 'dicom-edge'} ${(last.ms / 1000).toFixed(2)} s${last.peakRss ? `, peak RSS ${mb(last.peakRss).toFixed(1)} MiB` : ''}, CPU ${last.cpuMs} ms${who === 'scp' ? `, fsync of its files ${last.fsyncMs.toFixed(0)} ms` : ''}`);
     }
   }
   fs.rmSync(dir, { recursive: true, force: true });
   const scpMs = median(scp.map((r) => r.ms));
   const edgeMs = median(edge.map((r) => r.ms));
   const peakRss = Math.max(...edge.map((r) => r.peakRss));
+  const fsyncMs = median(scp.map((r) => r.fsyncMs));
   return {
     name: w.name, label: w.label, files: w.count, mib: +mb(bytes).toFixed(1),
     storescpMs: Math.round(scpMs), edgeMs: Math.round(edgeMs), ratio: +(edgeMs / scpMs).toFixed(2), target: w.target,
     storescpRuns: scp.map((r) => Math.round(r.ms)), edgeRuns: edge.map((r) => Math.round(r.ms)),
     storescpCpuMs: median(scp.map((r) => r.cpuMs)), edgeCpuMs: median(edge.map((r) => r.cpuMs)),
+    fsyncFloorMs: Math.round(fsyncMs), floorRatio: +((scpMs + fsyncMs) / scpMs).toFixed(2),
     peakRssMiB: +mb(peakRss).toFixed(1), idleRssMiB: +mb(Math.max(...edge.map((r) => r.idleRss))).toFixed(1),
     ok: edgeMs / scpMs <= w.target && peakRss <= RSS_TARGET,
   };
@@ -184,9 +204,9 @@ async function benchBig(env) {
 }
 
 function table(rows) {
-  const head = ['workload', 'MiB', 'storescp s', 'edge s', 'ratio', 'target', 'peak RSS MiB', 'ok'];
+  const head = ['workload', 'MiB', 'storescp s', 'edge s', 'ratio', 'target', 'durable floor', 'peak RSS MiB', 'ok'];
   const body = rows.map((r) => [r.label, r.mib.toFixed(1), (r.storescpMs / 1000).toFixed(2), (r.edgeMs / 1000).toFixed(2),
-    `${r.ratio.toFixed(2)}×`, r.target ? `≤ ${r.target}×` : '-', `${r.peakRssMiB.toFixed(1)} (≤ 150)`, r.ok ? 'yes' : 'NO']);
+    `${r.ratio.toFixed(2)}×`, r.target ? `≤ ${r.target}×` : '-', r.floorRatio ? `${r.floorRatio.toFixed(2)}×` : '-', `${r.peakRssMiB.toFixed(1)} (≤ 150)`, r.ok ? 'yes' : 'NO']);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
