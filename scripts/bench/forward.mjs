@@ -7,7 +7,8 @@
 //
 //   node scripts/bench/forward.mjs [--reps 3] [--count 300] [--rows 512] [--keep] [--cli FILE]
 //
-// Every listener binds 127.0.0.1 (bindlo shim for Orthanc); TCP_NODELAY=1 for DCMTK and
+// dicom-edge is timed once idle with its spare files ready (<data>/spare full), not in
+// its first second after start. Every listener binds 127.0.0.1 (bindlo shim for Orthanc); TCP_NODELAY=1 for DCMTK and
 // Orthanc. Needs dist/dicom-edge.js (built here if missing), DCMTK, Orthanc and gcc.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -17,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { writeStudy } from './lib/dicom-gen.mjs';
-import { buildBindlo, edgeIni, freePort, procCpuMs, startListener, timeStorescu } from './lib/procs.mjs';
+import { buildBindlo, edgeIni, freePort, procCpuMs, startListener, timeStorescu, waitForSpareFiles } from './lib/procs.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { values: opt } = parseArgs({
@@ -131,6 +132,7 @@ async function main() {
     fs.writeFileSync(path.join(dataDir, 'edge.ini'), ini);
     const edge = await startListener('dicom-edge', process.execPath, [...(process.env.EDGE_PROF ? ["--cpu-prof", "--cpu-prof-dir", process.env.EDGE_PROF] : []), cli, 'run', '--config', path.join(dataDir, 'edge.ini')], { port, env });
     live.add(edge);
+    await waitForSpareFiles(dataDir); // idle with its spare files ready, as a box that has been running
     const e = await oneRun(orthanc, port, 'EDGE', input, env, edge);
     viaEdge.push(e.completeMs);
     console.log(`rep ${r + 1} via edge: complete in Orthanc after ${e.completeMs.toFixed(0)} ms (storescu → dicom-edge took ${e.sendMs.toFixed(0)} ms; CPU: Orthanc ${e.cpu.orthanc} ms, dicom-edge ${e.cpu.edge} ms)`);

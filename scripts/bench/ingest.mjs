@@ -14,6 +14,8 @@
 // cache) are fsynced one by one and timed. storescu waits for each response and a durable
 // receiver must fsync before answering, so storescp's time + that sum is a lower bound for
 // any receiver that is durable (floor ratio = that bound / storescp's time).
+// dicom-edge is timed once idle with its spare files ready (<data>/spare full, as on a box
+// that has been running; at most 20 s after start), not in its first second.
 // Experiments: EDGE_BENCH_NETWORK="socketRcvBuf = 1048576" adds lines to the agent's
 // [Network] section; EDGE_PROF=DIR writes a V8 CPU profile of the agent there.
 // Every listener binds 127.0.0.1 (bindlo shim for DCMTK). A run longer than --limit
@@ -28,7 +30,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { dirBytes, writeBigObject, writeStudy } from './lib/dicom-gen.mjs';
-import { buildBindlo, edgeIni, freePort, procCpuMs, procStatusBytes, startListener, timeStorescu } from './lib/procs.mjs';
+import { buildBindlo, edgeIni, freePort, procCpuMs, procStatusBytes, startListener, timeStorescu, waitForSpareFiles } from './lib/procs.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MiB = 1024 * 1024;
@@ -138,6 +140,7 @@ async function runEdge(input, expected) {
   const prof = process.env.EDGE_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.EDGE_PROF] : [];
   const l = await startListener('dicom-edge', process.execPath, [...prof, cli, 'run', '--config', iniPath], { port });
   const r = await withListener(l, async () => {
+    await waitForSpareFiles(dataDir);
     const idle = procStatusBytes(l.proc.pid, 'VmRSS');
     const cpu0 = procCpuMs(l.proc.pid);
     const ms = await timeStorescu({ port, calledAe: 'EDGE', input, env: {}, limitMs });

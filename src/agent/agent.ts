@@ -61,7 +61,7 @@ export class Agent {
       extraInTransaction: this.forwarder.onIndexed, // routes are queued before the C-STORE response
       root: c.storage.path, aeTitle: c.localAe.aeTitle, implementationClassUid: c.localAe.implementationClassUid,
       implementationVersionName: c.localAe.implementationVersionName, duplicates: c.storage.duplicates, index: this.index,
-      warn: (m) => o.log.warn(m),
+      warn: (m) => o.log.warn(m), spareFiles: c.storage.spareFiles,
     });
     this.worklist = new Worklist({ index: this.index, config: () => this.config, log: o.log.child('worklist') });
     this.mpps = new Mpps({ index: this.index, forwarder: this.forwarder, config: () => this.config, log: o.log.child('mpps') });

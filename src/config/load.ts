@@ -208,7 +208,7 @@ function build(ctx: Ctx, limits: KernelBufferLimits): LoadedConfig {
     transferSyntaxes: trSynList(entries(sectionsNamed(ctx, 'Transfer Syntax')[0], 'trSyn')),
     server: buildServer(ctx),
     remotes: buildRemotes(ctx),
-    storage: { path: storagePath, duplicates: get(ctx, 'Storage', 'duplicates') },
+    storage: { path: storagePath, duplicates: get(ctx, 'Storage', 'duplicates'), spareFiles: get(ctx, 'Storage', 'spareFiles') },
     autoKeys: TUNABLES.filter(([s, o]) => isAuto(ctx, s, o)).map(([, o]) => o),
     warnings: [],
     sections: extraSections(ctx),

@@ -173,6 +173,7 @@ addSection('RemoteAE', {
 addSection('Storage', { // ours
   path: { type: 'path' },
   duplicates: { type: 'enum', values: ['overwrite', 'ignore', 'reject'], default: 'overwrite' },
+  spareFiles: { type: 'int', default: 1024, min: 0, max: 1_000_000 },
 }, {}, true);
 
 /** The RemoteAE options of the statement; any other registered key goes to remote.extra. */

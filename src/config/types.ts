@@ -79,7 +79,7 @@ export interface Config {
     transferSyntaxes: string[];
   };
   remotes: RemoteAe[];
-  storage: { path: string; duplicates: 'overwrite' | 'ignore' | 'reject' };
+  storage: { path: string; duplicates: 'overwrite' | 'ignore' | 'reject'; /** Empty files kept ready for bursts (0 = none). */ spareFiles: number };
   /** Options written as `auto` or left out that a tuner may set (socketSndBuf, dimseSize...). */
   autoKeys: string[];
   /** Path of the INI file, or undefined for the embedded default. */

@@ -133,6 +133,7 @@ export function restartNeeded(before: Config, after: Config): string[] {
   const pairs: [string, unknown, unknown][] = [
     ['Storage.path', before.storage.path, after.storage.path],
     ['Storage.duplicates', before.storage.duplicates, after.storage.duplicates],
+    ['Storage.spareFiles', before.storage.spareFiles, after.storage.spareFiles],
     ['Local AE.implementationClassUid', before.localAe.implementationClassUid, after.localAe.implementationClassUid],
     ['Options.debug', before.options.debug, after.options.debug],
     ['Options.debugFile', before.options.debugFile, after.options.debugFile],

@@ -35,6 +35,8 @@ export interface InstanceStoreOptions {
   fs?: StoreFs;
   /** Problems that fail no instance (a deferred directory fsync). */
   warn?: (message: string) => void;
+  /** Empty files kept ready in spare/ for bursts (src/store/temp-pool.ts); default 1024, 0 = none. */
+  spareFiles?: number;
 }
 
 export interface StoreResult {
@@ -63,12 +65,13 @@ export interface StoredFileInfo {
 const FIRST_READ = 64 * 1024;
 const MAX_HEADER_BYTES = 128 * 1024 * 1024;
 const DIR_MODE = 0o750;
+export const DEFAULT_SPARE_FILES = 1024;
 
 export class InstanceStore {
   readonly root: string;
   private readonly fs: StoreFs;
   private readonly locks = new Map<string, Promise<unknown>>();
-  /** Temp files made ahead of need; started after recovery (which empties tmp/). */
+  /** Empty files made ahead of need; started after recovery (which keeps the empty ones of spare/). */
   private pool?: TempPool;
   /** Bucket folders known to exist (created by init). */
   private readonly buckets = new Set<string>();
@@ -280,13 +283,21 @@ export class InstanceStore {
   /** Startup: creates the folders and checks consistency (recover.ts). Call before accepting associations. */
   async recover(): Promise<import('./recover').RecoverReport> {
     await this.init();
-    const report = await recover(this, this.opts.index, this.fs);
-    this.pool ??= new TempPool(spareDir(this.root), this.fs);
-    this.pool.refill();
+    const { report, emptySpares } = await recover(this, this.opts.index, this.fs);
+    if (!this.pool) {
+      this.pool = new TempPool(spareDir(this.root), this.fs, { size: this.opts.spareFiles ?? DEFAULT_SPARE_FILES });
+      this.pool.adopt(emptySpares);
+      this.pool.start();
+    }
     return report;
   }
 
-  /** Deletes the pre-created temp files (at stop). */
+  /** Ready pool files (empty files in spare/). */
+  get spareFilesReady(): number {
+    return this.pool?.available ?? 0;
+  }
+
+  /** Stops the pool (its ready files stay for the next start) and flushes deferred folder fsyncs. */
   async close(): Promise<void> {
     await this.dirSync.flush();
     await this.pool?.close();

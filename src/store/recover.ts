@@ -29,10 +29,11 @@ export interface RecoverReport {
   integrityProblems: string[];
 }
 
-export async function recover(store: InstanceStore, index: IndexDb, fs: StoreFs): Promise<RecoverReport> {
+/** The report, and the empty files of spare/: ready files of the pool, kept for it. */
+export async function recover(store: InstanceStore, index: IndexDb, fs: StoreFs): Promise<{ report: RecoverReport; emptySpares: string[] }> {
   const report: RecoverReport = { orphanTempFiles: 0, completedTempFiles: 0, missingFiles: [], reindexed: 0, unreadable: [], integrityProblems: [] };
   report.integrityProblems = index.integrityCheck();
-  const placed = await sweepTempFiles(store, index, fs, report);
+  const { placed, emptySpares } = await sweepTempFiles(store, index, fs, report);
   const known = new Set<string>();
   const rows = [...index.iterateInstancePaths()]; // no writes while iterating a statement
   for (const r of rows) {
@@ -47,21 +48,27 @@ export async function recover(store: InstanceStore, index: IndexDb, fs: StoreFs)
       else report.reindexed++;
     } else report.unreadable.push(rel);
   }
-  return report;
+  return { report, emptySpares };
 }
 
 /**
  * tmp/ and spare/: complete files are renamed into place (their relative paths returned, to
- * be indexed), partial receptions deleted (counted), empty unused pool files deleted.
+ * be indexed), partial receptions deleted (counted); the empty files of spare/ are the
+ * pool's ready files and stay (returned), empty ones of tmp/ are deleted.
  */
-async function sweepTempFiles(store: InstanceStore, index: IndexDb, fs: StoreFs, report: RecoverReport): Promise<Set<string>> {
+async function sweepTempFiles(store: InstanceStore, index: IndexDb, fs: StoreFs, report: RecoverReport): Promise<{ placed: Set<string>; emptySpares: string[] }> {
   const root = store.root;
   await fs.mkdirp(tmpDir(root), 0o750);
   const placed = new Set<string>();
+  const emptySpares: string[] = [];
   for (const dir of [tmpDir(root), spareDir(root)]) {
     for (const name of await readdirOrEmpty(dir, fs)) {
       const path = join(dir, name);
       const size = await fs.size(path).catch(() => null);
+      if (size === 0 && dir === spareDir(root)) {
+        emptySpares.push(path);
+        continue;
+      }
       const rel = size ? await placeIfComplete(store, index, fs, path) : undefined;
       if (rel) {
         placed.add(rel);
@@ -71,7 +78,7 @@ async function sweepTempFiles(store: InstanceStore, index: IndexDb, fs: StoreFs,
       if (size) report.orphanTempFiles++;
     }
   }
-  return placed;
+  return { placed, emptySpares };
 }
 
 /** A marked complete file goes to its final name (unless duplicates keep the stored copy); returns that name. */

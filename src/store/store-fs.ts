@@ -7,6 +7,8 @@ import { promisify } from 'node:util';
 
 export interface StoreFs {
   open(path: string, flags: string, mode?: number): Promise<number>;
+  /** Opens an existing file at once (a ready pool file, when a reception begins). */
+  openSync(path: string, flags: string): number;
   /** Writes every byte of `bufs` (loops on short writes). */
   writeAll(fd: number, bufs: Buffer[]): Promise<void>;
   /** Writes `buf` at `position` (the completion mark in the preamble). */
@@ -106,6 +108,7 @@ export const nodeStoreFs: StoreFs = {
   // Creating a file is the slow one (~0.3-1 ms of kernel time on ext4): on the thread
   // pool, where the TempPool's creations overlap the network wait.
   open: (path, flags, mode) => openP(path, flags, mode),
+  openSync: (path, flags) => fs.openSync(path, flags),
   writeAll,
   writeAt,
   fsync: (fd) => fsyncP(fd),

@@ -41,7 +41,8 @@ export function testIni(p: IniParts): string {
     sec('Local AE', [`aeTitle = ${p.aeTitle ?? 'EDGE'}`]),
     sec('Options', []),
     sec('Server', ['scp = echo']),
-    sec('Storage', [`path = ${p.dataDir}`]),
+    // A small pool: hundreds of agents start in the suite, each would fill 1024 files when idle.
+    sec('Storage', [`path = ${p.dataDir}`, 'spareFiles = 32']),
     ...Object.keys(s).filter((k) => !['Network', 'Local AE', 'Options', 'Server', 'Storage'].includes(k)).map((k) => sec(k, [])),
     p.tail ?? '',
   ].join('\n');
@@ -58,7 +59,9 @@ export interface InProcessAgent { agent: Agent; port: number; config: Config; da
 /** Starts an Agent in this process; `build` gets the port and data folder and returns the INI text. */
 export async function startAgent(build: (port: number, dataDir: string) => string, t?: AfterContext): Promise<InProcessAgent> {
   const port = await freePort();
-  const dataDir = await tmpDir('edge-data-', t);
+  // Removed when the test file ends, after the agent stopped (t.after hooks run first to last,
+  // and a running agent still writes there: its pool fills spare/ while idle).
+  const dataDir = await tmpDir('edge-data-');
   const config = parseTestConfig(build(port, dataDir));
   const logs: string[] = [];
   const agent = new Agent({ config, log: createLogger({ debug: !!process.env.EDGE_TEST_DEBUG, write: (l) => { logs.push(l); if (process.env.EDGE_TEST_DEBUG) process.stderr.write(l + '\n'); } }) });
@@ -72,7 +75,7 @@ export interface SpawnedAgent { proc: ChildProcess; port: number; dataDir: strin
 /** Runs the bundled CLI `run` with an INI written to a temp folder. */
 export async function spawnAgent(build: (port: number, dataDir: string) => string, t?: AfterContext, env: Record<string, string> = {}): Promise<SpawnedAgent> {
   const port = await freePort();
-  const dataDir = await tmpDir('edge-cli-', t);
+  const dataDir = await tmpDir('edge-cli-'); // removed at the end of the file, after the agent (see startAgent)
   const iniPath = join(dataDir, 'edge.ini');
   writeFileSync(iniPath, build(port, dataDir));
   let out = '';

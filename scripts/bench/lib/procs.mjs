@@ -106,3 +106,24 @@ export function edgeIni({ port, dataDir, aeTitle }) {
     '[Storage]', `path = ${dataDir}`, '',
   ].join('\n');
 }
+
+/**
+ * Waits until the agent's pool of empty files in <data>/spare is full ([Storage] spareFiles,
+ * default 1024), as on a box that has been running: the timed association then measures
+ * the steady state, not the first second after start. Resolves with the count found.
+ */
+export async function waitForSpareFiles(dataDir, want = 1024, timeoutMs = 20000) {
+  const dir = path.join(dataDir, 'spare');
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let n = 0;
+    try {
+      n = fs.readdirSync(dir).length;
+    } catch {
+      // not created yet
+    }
+    if (n >= want || Date.now() > deadline) return n;
+    await sleep(50);
+  }
+}
+

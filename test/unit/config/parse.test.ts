@@ -32,7 +32,7 @@ test('defaults of the statement and ours', () => {
   assert.deepEqual(c.transferSyntaxes, [IMPL, EXPL, BIG]);
   assert.equal(c.server.trSynOrder, 'server');
   assert.deepEqual(c.server.transferSyntaxes, []);
-  assert.deepEqual(c.storage, { path: '/etc/edge/var', duplicates: 'overwrite' });
+  assert.deepEqual(c.storage, { path: '/etc/edge/var', duplicates: 'overwrite', spareFiles: 1024 });
   assert.deepEqual(c.remotes, []);
   assert.equal(c.file, '/etc/edge/test.ini');
   assert.deepEqual(c.autoKeys.sort(), ['dimseSize', 'maxAssociations', 'maxpdu', 'socketRcvBuf', 'socketSndBuf']);
@@ -82,6 +82,7 @@ trSyn = explicitLittle, 1.2.840.10008.1.2
 [Storage]
 path = /data
 duplicates = Reject
+spareFiles = 0
 `);
   assert.deepEqual(c.network, { port: 2000, maxPdu: 16384, readTimeout: 0, idleTimeout: 5, socketSndBuf: 0, socketRcvBuf: 262144, bind: '127.0.0.1', maxAssociations: 4 });
   assert.equal(c.memory.dimseSize, 4096);
@@ -94,7 +95,7 @@ duplicates = Reject
   assert.deepEqual(c.server.accept, [{ aeTitle: 'CT1', ip: '10.0.0.1', line: 30 }]);
   assert.equal(c.server.trSynOrder, 'client');
   assert.deepEqual(c.server.transferSyntaxes, [EXPL, IMPL]);
-  assert.deepEqual(c.storage, { path: '/data', duplicates: 'reject' });
+  assert.deepEqual(c.storage, { path: '/data', duplicates: 'reject', spareFiles: 0 });
   assert.deepEqual(c.autoKeys, [], 'all tunables given');
 });
 

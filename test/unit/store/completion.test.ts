@@ -35,7 +35,7 @@ async function setup(t: { after(fn: () => unknown): unknown }, duplicates: Dupli
   const index = IndexDb.open(join(root, 'index.sqlite'));
   t.after(() => index.close());
   const store = new InstanceStore({
-    root, aeTitle: 'EDGE', implementationClassUid: '1.2.840.114093.1.1', implementationVersionName: '00.01.00.00', duplicates, index,
+    root, aeTitle: 'EDGE', implementationClassUid: '1.2.840.114093.1.1', implementationVersionName: '00.01.00.00', duplicates, index, spareFiles: 8,
   });
   t.after(() => store.close());
   await store.recover();
@@ -90,6 +90,8 @@ test('recover(): a marked file whose rename was lost is put in place and indexed
   for (const d of ['tmp', 'spare']) {
     for (const f of await nodeStoreFs.readdir(join(root, d))) assert.equal(statSync(join(root, d, f)).size, 0, `${d}/${f} is an empty pool file`);
   }
+  assert.equal(statSync(join(root, 'spare', 'empty.part')).size, 0, 'an empty file of spare/ is kept: a ready pool file');
+  assert.deepEqual(await nodeStoreFs.readdir(join(root, 'tmp')), [], 'tmp/ is emptied');
 });
 
 test('recover(): with duplicates = ignore a marked copy of a stored instance is dropped, with overwrite it replaces it', async (t) => {

@@ -28,7 +28,7 @@ async function setup(t: { after(fn: () => unknown): unknown }, o: { duplicates?:
   t.after(() => index.close());
   const store = new InstanceStore({
     root, aeTitle: 'EDGE', implementationClassUid: '1.2.840.114093.1.1', implementationVersionName: '00.01.00.00',
-    duplicates: o.duplicates ?? 'overwrite', index, fs: o.fs, extraInTransaction: o.hook,
+    duplicates: o.duplicates ?? 'overwrite', index, fs: o.fs, extraInTransaction: o.hook, spareFiles: 8,
   });
   t.after(() => store.close()); // recover() starts the file pool: stop it before the folder goes
   await store.init();
@@ -373,7 +373,7 @@ test('a real full file system (1 MiB tmpfs, root only): A700, nothing left, then
   }
   const index = IndexDb.open(join(base, 'index.sqlite'));
   t.after(() => index.close());
-  const store = new InstanceStore({ root, aeTitle: 'EDGE', implementationClassUid: '1.2.3', implementationVersionName: 'T', duplicates: 'overwrite', index });
+  const store = new InstanceStore({ root, aeTitle: 'EDGE', implementationClassUid: '1.2.3', implementationVersionName: 'T', duplicates: 'overwrite', index, spareFiles: 8 });
   await store.init();
   const e = await rejection(store1(store, sampleDataSet(EVR_LE, { pixels: 3 * 1024 * 1024 })));
   assert.equal(e.status, 0xa700);

@@ -25,7 +25,7 @@ function config(over: Partial<Config['options']> = {}, server: Partial<Config['s
     transferSyntaxes: [IVR, EVR, EBE],
     server: { contexts: [spec('scp', [ECHO]), spec('scp', [CT]), spec('scu', [MR])], accept: [{ aeTitle: 'MODALITY', ip: '127.0.0.1', line: 1 }], trSynOrder: 'server', transferSyntaxes: [], ...server },
     remotes: [{ aeTitle: 'PACS', ip: '127.0.0.2', port: 104, contexts: [], transferSyntaxes: [], extra: {}, line: 2 }],
-    storage: { path: '/tmp', duplicates: 'overwrite' },
+    storage: { path: '/tmp', duplicates: 'overwrite', spareFiles: 0 },
     autoKeys: [], warnings: [],
   };
 }

@@ -1,0 +1,129 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { closeSync, mkdirSync, readdirSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { tmpDir } from '../../helpers/tmp';
+import { TempPool } from '../../../src/store/temp-pool';
+import { nodeStoreFs, type StoreFs } from '../../../src/store/store-fs';
+
+/** Counts what the pool asks of the file system; `failOpen` makes creations fail (disk full). */
+function countingFs(o: { failOpen?: () => boolean } = {}) {
+  const n = { created: 0, dirSyncs: 0 };
+  const fs: StoreFs = {
+    ...nodeStoreFs,
+    open: async (p, flags, mode) => {
+      if (o.failOpen?.()) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+      n.created++;
+      return nodeStoreFs.open(p, flags, mode);
+    },
+    fsyncDir: async (p) => {
+      n.dirSyncs++;
+      return nodeStoreFs.fsyncDir(p);
+    },
+  };
+  return { fs, n };
+}
+
+async function until(what: string, probe: () => boolean, ms = 5000): Promise<void> {
+  for (const end = Date.now() + ms; !probe(); await sleep(5)) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+  }
+}
+
+async function spareDir(t: { after(fn: () => unknown): unknown }): Promise<string> {
+  const dir = join(await tmpDir('pool-', t), 'spare');
+  mkdirSync(dir);
+  return dir;
+}
+
+test('start() fills the pool while quiet, a batch per folder fsync; files are empty and stay after close', async (t) => {
+  const dir = await spareDir(t);
+  const { fs, n } = countingFs();
+  const pool = new TempPool(dir, fs, { size: 20, batch: 8, low: 4, idleMs: 20 });
+  pool.start();
+  await until('a full pool', () => pool.available === 20);
+  assert.equal(n.created, 20);
+  assert.equal(n.dirSyncs, 3, '8 + 8 + 4');
+  assert.deepEqual(readdirSync(dir).map((f) => statSync(join(dir, f)).size), Array(20).fill(0));
+  await pool.close();
+  assert.equal(readdirSync(dir).length, 20, 'ready files stay for the next start');
+  const again = new TempPool(dir, fs, { size: 20, batch: 8, idleMs: 20 });
+  again.adopt(readdirSync(dir).map((f) => join(dir, f)));
+  again.start();
+  assert.equal(again.available, 20);
+  await again.close();
+  assert.equal(n.created, 20, 'an adopted pool creates nothing');
+});
+
+test('take() opens a ready file for writing; a burst creates nothing until below the low mark, the quiet time refills', async (t) => {
+  const dir = await spareDir(t);
+  const { fs, n } = countingFs();
+  const pool = new TempPool(dir, fs, { size: 10, batch: 5, low: 3, idleMs: 50 });
+  t.after(() => pool.close());
+  pool.start();
+  await until('a full pool', () => pool.available === 10);
+  const h = pool.take()!;
+  assert.ok(h, 'a file');
+  writeSync(h.fd, Buffer.from('DICM'));
+  closeSync(h.fd);
+  assert.equal(statSync(h.path).size, 4, 'written in place');
+  for (let i = 0; i < 6; i++) closeSync(pool.take()!.fd);
+  assert.equal(pool.available, 3);
+  assert.equal(n.created, 10, 'the burst (takes closer than idleMs) made no file yet');
+  closeSync(pool.take()!.fd); // 2 left: below low, refill at once
+  await until('the low-water batch', () => n.created >= 15);
+  assert.ok(pool.available >= 3);
+  await until('the quiet refill up to size', () => pool.available === 10, 3000);
+});
+
+test('files taken while a fill runs stop it after its batch (the burst has the disk), unless below the low mark', async (t) => {
+  const dir = await spareDir(t);
+  const { fs, n } = countingFs();
+  const pool = new TempPool(dir, fs, { size: 40, batch: 4, low: 2, idleMs: 10_000 });
+  t.after(() => pool.close());
+  pool.start(); // first batch under way
+  await until('the first batch', () => pool.available >= 1 || n.created >= 1);
+  await until('the first files ready', () => pool.available >= 4);
+  closeSync(pool.take()!.fd); // a reception begins: the fill stops after the batch in flight
+  await sleep(100);
+  const made = n.created;
+  assert.ok(made < 40, `stopped early (${made} made)`);
+  await sleep(100);
+  assert.equal(n.created, made, 'no further batch during the (long) quiet wait');
+});
+
+test('creations failing (disk full): take() returns undefined once the ready files are used, and tries again later', async (t) => {
+  const dir = await spareDir(t);
+  let full = false;
+  const { fs, n } = countingFs({ failOpen: () => full });
+  const pool = new TempPool(dir, fs, { size: 4, batch: 4, low: 2, idleMs: 20 });
+  t.after(() => pool.close());
+  pool.start();
+  await until('a full pool', () => pool.available === 4);
+  full = true;
+  const taken = [pool.take(), pool.take(), pool.take(), pool.take()];
+  assert.ok(taken.every((h) => h !== undefined));
+  for (const h of taken) closeSync(h!.fd);
+  await sleep(50);
+  assert.equal(pool.take(), undefined, 'nothing ready and nothing could be made');
+  assert.equal(readdirSync(dir).length, 4, 'no stray file from the failed batches');
+  full = false;
+  await sleep(50); // the last failed fill is over
+  assert.equal(pool.take(), undefined, 'the next take() starts a fill');
+  await until('the pool refilled after space came back', () => pool.available >= 2);
+  assert.ok(n.created > 4);
+});
+
+test('a ready file removed by hand is skipped', async (t) => {
+  const dir = await spareDir(t);
+  const names = ['a.part', 'b.part', 'c.part'].map((f) => join(dir, f));
+  for (const p of names) writeFileSync(p, '');
+  const pool = new TempPool(dir, nodeStoreFs, { size: 3, idleMs: 10_000 });
+  t.after(() => pool.close());
+  pool.adopt(names);
+  unlinkSync(names[0]);
+  const h = pool.take();
+  assert.equal(h?.path, names[1]);
+  closeSync(h!.fd);
+});
