@@ -58,7 +58,7 @@ function checkStore(dataDir: string, mustHave: Set<string>): { rows: number } {
 
 test(`SIGKILL at ${ROUNDS} random moments during receive → every acknowledged instance kept, no orphan temp files, index sound`, async (t) => {
   const r = prng(SEED);
-  const dataDir = await tmpDir('sigkill-data-', t);
+  const dataDir = await tmpDir('sigkill-data-'); // removed when the file ends, after the agent (its pool writes to spare/ while idle)
   const src = await tmpDir('sigkill-study-', t);
   const study = await makeStudy(src, { count: 30, rows: 512, cols: 512 });
   const uidOf = new Map(study.files.map((f) => [f.path, f.sopInstanceUid]));

@@ -52,7 +52,7 @@ function acknowledged(output: string, sopOf: Map<string, string>): string[] {
 
 test(`SIGKILL while receiving and forwarding (${ITERATIONS} times): every acknowledged instance reaches Orthanc, no partial file`, async (t) => {
   const orthanc = await startOrthanc({ aet: 'ORTHANC', t });
-  const dataDir = await tmpDir('edge-crash-', t);
+  const dataDir = await tmpDir('edge-crash-'); // removed when the file ends, after the agent (its pool writes to spare/ while idle)
   const build = iniFor(orthanc.dicomPort);
   const acked = new Set<string>();
   for (let i = 0; i < ITERATIONS; i++) {

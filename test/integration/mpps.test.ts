@@ -151,7 +151,7 @@ test('dcmjs-dimse modality → dicom-edge → a second dicom-edge as the RIS (st
   const r = await dimseClient(edge.port, 'MODALITY', 'EDGE', [create(uid), nset(uid, { PerformedProcedureStepStatus: 'DISCONTINUED' })]);
   assert.deepEqual(r.statuses, [0, 0]);
   await until('a failed attempt', () => (edge.agent.forwarder.queue.destination('RIS')?.failures ?? 0) >= 1);
-  const ris = await agentOnPort(risPort, await tmpDir('mpps-ris-', t), t);
+  const ris = await agentOnPort(risPort, await tmpDir('mpps-ris-'), t);
   await until('delivery', () => jobs(edge)[0]?.state === 'done');
   const got = ris.mpps.attributes(uid)!;
   assert.equal(get(got, 0x00400252), 'DISCONTINUED');

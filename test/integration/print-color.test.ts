@@ -47,7 +47,7 @@ async function eventually(what: string, probe: () => boolean, timeoutMs = 30000)
 
 test('colour job from our print SCU → spooled, colour preview, held while the printer is unreachable', async (t) => {
   const edgePort = await freePort();
-  const dataDir = await tmpDir('edge-colour-', t);
+  const dataDir = await tmpDir('edge-colour-'); // removed when the file ends, after the agent (its pool writes to spare/ while idle)
   const ini = printIni({ port: edgePort, dataDir, printerPort: await freePort() });
   const edge = await startEdge(ini);
   t.after(() => edge.stop());
@@ -82,7 +82,7 @@ const affectedClass = (r: Rsp): string => (r as unknown as { getCommandDataset()
 
 test('colour job from a dcmjs-dimse N-service client: session, film box, colour image box, print', async (t) => {
   const edgePort = await freePort();
-  const dataDir = await tmpDir('edge-dcmjs-print-', t);
+  const dataDir = await tmpDir('edge-dcmjs-print-'); // removed when the file ends, after the agent (its pool writes to spare/ while idle)
   // dcmjs-dimse's client fails on an N-EVENT-REPORT-RQ from the SCP (the unreachable printer triggers one).
   const edge = await startEdge(printIni({ port: edgePort, dataDir, printerPort: await freePort(), printLines: ['eventReports = no'] }));
   t.after(() => edge.stop());
@@ -128,7 +128,7 @@ test('colour job from a dcmjs-dimse N-service client: session, film box, colour 
 
 test('print SCP statuses: film box without a session, bad enumerated value, N-ACTION on an empty session', async (t) => {
   const edgePort = await freePort();
-  const dataDir = await tmpDir('edge-print-status-', t);
+  const dataDir = await tmpDir('edge-print-status-'); // removed when the file ends, after the agent (its pool writes to spare/ while idle)
   const edge = await startEdge(printIni({ port: edgePort, dataDir, printerPort: await freePort() }));
   t.after(() => edge.stop());
   const meta = UID.GrayMeta;

@@ -53,7 +53,7 @@ test('dcmpsprt+dcmprscu → dicom-edge print SCP → dcmprscp; printer down → 
   const edgePort = await freePort();
   const prDir = await tmpDir('dcmprscp-', t);
   const modDir = await tmpDir('modality-', t);
-  const dataDir = await tmpDir('edge-print-', t);
+  const dataDir = await tmpDir('edge-print-'); // removed when the file ends, after the agent (its pool writes to spare/ while idle)
   const prCfg = await dcmtkPrintConfig(prDir, [{ section: 'PRINTER', aet: 'PRINTSCP', port: printerPort }]);
   const modCfg = await dcmtkPrintConfig(modDir, [{ section: 'PRINTER', aet: 'EDGEPRINT', port: edgePort }]);
   const image = await rampImage(modDir);
@@ -113,7 +113,7 @@ test('dcmpsprt+dcmprscu → dicom-edge print SCP → dcmprscp; printer down → 
 test('dicom-edge print → dcmprscp: 16-bit image windowed to the printer, format, film size, copies', async (t) => {
   const printerPort = await freePort();
   const prDir = await tmpDir('dcmprscp-', t);
-  const dataDir = await tmpDir('edge-print-cli-', t);
+  const dataDir = await tmpDir('edge-print-cli-'); // removed when the file ends, after the agent (its pool writes to spare/ while idle)
   const prCfg = await dcmtkPrintConfig(prDir, [{ section: 'PRINTER', aet: 'PRINTSCP', port: printerPort }]);
   const image = await rampImage(prDir, 'cli.dcm');
   const printer = await startDcmprscp(prCfg, printerPort);
