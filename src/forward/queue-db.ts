@@ -144,6 +144,11 @@ export class QueueDb {
     return this.s.getDest.get(name) as DestinationState | undefined;
   }
 
+  /** Waiting jobs of a destination created before `createdBefore` become dead letters (a destination down past maxAge); returns how many. */
+  expireWaiting(destination: string, createdBefore: number, error: string, now: number): number {
+    return this.s.expire.run(error, now, destination, createdBefore).changes;
+  }
+
   setDestination(name: string, downUntil: number, failures: number, error: string | null, now: number): void {
     this.s.upsertDest.run({ name, downUntil, failures, error, now });
   }
@@ -216,6 +221,7 @@ function prepare(db: SqliteDb) {
     done: db.prepare(`UPDATE forward_jobs SET state = 'done', last_status = ?, last_error = NULL, updated_at = ? WHERE id = ? AND state = 'in-flight'`),
     dead: db.prepare(`UPDATE forward_jobs SET state = 'dead', attempts = attempts + 1, last_status = ?, last_error = ?, updated_at = ? WHERE id = ? AND state = 'in-flight'`),
     retry: db.prepare(`UPDATE forward_jobs SET state = 'pending', attempts = attempts + 1, last_status = ?, last_error = ?, next_attempt_at = ?, updated_at = ? WHERE id = ? AND state = 'in-flight'`),
+    expire: db.prepare(`UPDATE forward_jobs SET state = 'dead', last_error = ?, updated_at = ? WHERE destination = ? AND state = 'pending' AND created_at <= ?`),
     wait: db.prepare(`UPDATE forward_jobs SET state = 'pending', last_status = ?, last_error = ?, updated_at = ? WHERE id = ? AND state = 'in-flight'`),
     unclaim: db.prepare(`UPDATE forward_jobs SET state = 'pending', updated_at = ? WHERE id = ? AND state = 'in-flight'`),
     resetInFlight: db.prepare(`UPDATE forward_jobs SET state = 'pending', updated_at = ? WHERE state = 'in-flight'`),

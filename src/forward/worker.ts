@@ -191,6 +191,9 @@ export class DestinationWorker {
     const wait = backoffMs(failures, r.baseMs, r.capMs, this.o.random);
     q.setDestination(this.destination, this.now() + wait, failures, error, this.now());
     this.o.log.warn(`forward ${this.destination}: ${error}; next attempt in ${(wait / 1000).toFixed(1)} s (failure ${failures})`);
+    // Jobs past their maximum age die together, not one per back-off behind the first.
+    const expired = r.maxAgeMs > 0 ? q.expireWaiting(this.destination, this.now() - r.maxAgeMs, `gave up after maximum age: ${error}`, this.now()) : 0;
+    if (expired) this.o.log.warn(`forward ${this.destination}: ${expired} waiting job(s) past their maximum age are dead letters: ${error}`);
     void this.closeChannel(!answered);
   }
 

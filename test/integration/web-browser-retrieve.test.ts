@@ -142,13 +142,13 @@ test('browser: query Orthanc on the Remote AEs page, retrieve a study (C-MOVE) a
 test('browser: a dead-lettered forward is retried from the queue page and reaches Orthanc', { skip }, async (t) => {
   const orthanc = await startOrthanc({ t, aet: 'ORTHANC' });
   const a = await startWebAgent(t, {
-    sections: { Forward: ['retryBase = 100ms', 'retryCap = 1s', 'idleRelease = 1s', 'maxAttempts = 1'] },
+    sections: { Forward: ['retryBase = 100ms', 'retryCap = 1s', 'idleRelease = 1s', 'maxAge = 1s'] },
     tail: `[RemoteAE]\nuserName = PACS\naetitle = ORTHANC\nip = 127.0.0.1\nport = ${orthanc.dicomPort}\n\n[Route]\nto = PACS\n`,
   });
   await orthanc.stop();
   const study = await storeStudy(a, t, { count: 2, modality: 'CT', patientName: 'DEAD^LETTER', patientId: 'D-1', rows: 16, cols: 16 });
   const states = () => a.agent.forwarder.queue.jobs({ destination: 'PACS' }, ['pending', 'in-flight', 'held', 'dead', 'done'], 100).map((j) => j.state).sort();
-  await eventually('both forwards dead (one attempt, Orthanc down)', () => states().join() === 'dead,dead', 30000);
+  await eventually('both forwards dead (past maxAge: Orthanc down is no attempt of theirs)', () => states().join() === 'dead,dead', 30000);
 
   await orthanc.restart();
   assert.deepEqual(await orthancSops(orthanc), []);

@@ -111,3 +111,21 @@ test('a destination-level failure (no association, A7xx) puts the job back with 
   q.record([{ id: ja.id, kind: 'wait', status: null, error: 'late' }], 2000);
   assert.equal(q.jobs({ ids: [ja.id] }, ['pending'], 10)[0].last_error, 'status 0xa700 (out of resources)', 'only an in-flight job changes');
 });
+
+test('a destination down past maxAge: every waiting job old enough becomes a dead letter at once, younger and held ones stay', () => {
+  const { index, q } = setup();
+  const put = (study: string, createdAt: number) => {
+    const r = row({ studyInstanceUid: study, seriesInstanceUid: `${study}.1` });
+    index.transaction(() => {
+      index.upsertInstance(r);
+      q.enqueue({ sopUid: r.sopInstanceUid, studyUid: study, destination: 'PACS', route: 'r', now: createdAt });
+    });
+  };
+  put('S1', 1000); put('S1', 2000); put('S2', 3000); put('S3', 9000);
+  const held = q.due('PACS', 10_000, 10).find((j) => j.studyUid === 'S2')!;
+  index.db.prepare(`UPDATE forward_jobs SET state = 'held' WHERE id = ?`).run(held.id);
+  assert.equal(q.expireWaiting('PACS', 5000, 'gave up after maximum age: refused', 10_000), 2);
+  const states = q.jobs({ destination: 'PACS' }, ['pending', 'held', 'dead'], 10).map((j) => `${j.study_uid}:${j.state}`).sort();
+  assert.deepEqual(states, ['S1:dead', 'S1:dead', 'S2:held', 'S3:pending']);
+  assert.equal(q.expireWaiting('ARCHIVE', 5000, 'x', 10_000), 0, 'per destination');
+});
