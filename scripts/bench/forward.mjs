@@ -138,7 +138,7 @@ async function main() {
     console.log(`rep ${r + 1} via edge: complete in Orthanc after ${e.completeMs.toFixed(0)} ms (storescu → dicom-edge took ${e.sendMs.toFixed(0)} ms; CPU: Orthanc ${e.cpu.orthanc} ms, dicom-edge ${e.cpu.edge} ms)`);
     await edge.stop();
     live.delete(edge);
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    // The data folder stays until the end (deleting many files slows the next creations; see ingest.mjs).
   }
   const md = median(direct);
   const me = median(viaEdge);

@@ -14,6 +14,10 @@
 // cache) are fsynced one by one and timed. storescu waits for each response and a durable
 // receiver must fsync before answering, so storescp's time + that sum is a lower bound for
 // any receiver that is durable (floor ratio = that bound / storescp's time).
+// KEEP_FILES_NOTE: nothing a run wrote is deleted before the end of the benchmark. On ext4
+// without a journal (this VM), creating a file right after many deletions scans past the
+// inodes freed in the last seconds (ext4 recently_deleted()): deleting one receiver's files
+// between runs slowed the other's file creations.
 // dicom-edge is timed once idle with its spare files ready (<data>/spare full, as on a box
 // that has been running; at most 20 s after start), not in its first second.
 // Experiments: EDGE_BENCH_NETWORK="socketRcvBuf = 1048576" adds lines to the agent's
@@ -113,7 +117,7 @@ async function runStorescp(input, expected, env) {
   });
   const files = fs.readdirSync(out);
   const fsyncMs = fsyncEach(files.map((f) => path.join(out, f)));
-  fs.rmSync(out, { recursive: true, force: true });
+  // Kept until the end (see KEEP_FILES_NOTE).
   if (files.length !== expected) throw new Error(`storescp stored ${files.length} files, expected ${expected}`);
   return { ms, cpuMs, fsyncMs };
 }
@@ -148,8 +152,6 @@ async function runEdge(input, expected) {
   });
   const n = indexCount(dataDir);
   const leftovers = fs.readdirSync(path.join(dataDir, 'tmp')).length;
-  fs.rmSync(dataDir, { recursive: true, force: true });
-  fs.rmSync(iniPath, { force: true });
   if (n !== expected) throw new Error(`dicom-edge indexed ${n} instances, expected ${expected}\n${l.output()}`);
   if (leftovers !== 0) throw new Error(`dicom-edge left ${leftovers} temp file(s)`);
   return r;
