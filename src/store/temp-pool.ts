@@ -77,8 +77,9 @@ export class TempPool {
       const path = this.ready.shift()!;
       try {
         h = { path, fd: this.fs.openSync(path, 'r+') };
-      } catch {
-        // Gone (removed by hand): the next one.
+      } catch (e) {
+        // Gone (removed by hand): the next one. Not writable (left by another user): drop it.
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') void this.fs.unlink(path).catch(() => undefined);
       }
     }
     if (this.ready.length < this.low) this.fill();

@@ -127,3 +127,23 @@ test('a ready file removed by hand is skipped', async (t) => {
   assert.equal(h?.path, names[1]);
   closeSync(h!.fd);
 });
+
+test('a ready file that cannot be opened for writing (left by another user) is dropped and deleted', async (t) => {
+  const dir = await spareDir(t);
+  const names = ['x.part', 'y.part'].map((f) => join(dir, f));
+  for (const p of names) writeFileSync(p, '');
+  const fs: StoreFs = {
+    ...nodeStoreFs,
+    openSync: (p, flags) => {
+      if (p === names[0]) throw Object.assign(new Error(`EACCES: permission denied, open '${p}'`), { code: 'EACCES' });
+      return nodeStoreFs.openSync(p, flags);
+    },
+  };
+  const pool = new TempPool(dir, fs, { size: 2, idleMs: 10_000 });
+  t.after(() => pool.close());
+  pool.adopt(names);
+  const h = pool.take();
+  assert.equal(h?.path, names[1]);
+  closeSync(h!.fd);
+  await until('the unusable file deleted', () => !readdirSync(dir).includes('x.part'));
+});
