@@ -147,3 +147,20 @@ test('a ready file that cannot be opened for writing (left by another user) is d
   closeSync(h!.fd);
   await until('the unusable file deleted', () => !readdirSync(dir).includes('x.part'));
 });
+
+test('size 0 ([Storage] spareFiles = 0): nothing is made, files left from a larger pool are still used', async (t) => {
+  const dir = await spareDir(t);
+  const left = join(dir, 'left.part');
+  writeFileSync(left, '');
+  const { fs, n } = countingFs();
+  const pool = new TempPool(dir, fs, { size: 0, idleMs: 5 });
+  t.after(() => pool.close());
+  pool.adopt([left]);
+  pool.start();
+  const h = pool.take();
+  assert.equal(h?.path, left);
+  closeSync(h!.fd);
+  assert.equal(pool.take(), undefined);
+  await sleep(50);
+  assert.equal(n.created, 0);
+});
