@@ -125,7 +125,7 @@ export class InstanceStore {
       });
     }
     const spare = refusal ? undefined : this.pool?.take();
-    const tmp = join(tmpDir(this.root), tmpFileName());
+    const tmp = spare ? spare.path : join(tmpDir(this.root), tmpFileName());
     // The header is parsed while the file's fsync runs (both wait only for the bytes).
     let header: Promise<HeaderAttributes> | undefined;
     const received = (t: TempFile): void => {

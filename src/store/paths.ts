@@ -22,14 +22,27 @@ export function trimUid(raw: string): string {
  * and no component starts with 0 unless it is the single digit "0".
  */
 export function checkUid(uid: string): UidProblem | null {
-  if (uid.length === 0) return 'empty';
-  if (uid.length > 64) return 'too-long';
-  if (!/^[0-9.]+$/.test(uid)) return 'bad-character';
-  const parts = uid.split('.');
-  if (parts.some((p) => p.length === 0)) return 'empty-component';
-  if (parts.some((p) => p.length > 1 && p.startsWith('0'))) return 'leading-zero';
-  return null;
+  const n = uid.length;
+  if (n === 0) return 'empty';
+  if (n > 64) return 'too-long';
+  // One pass (this runs several times per received instance); the problems keep their order.
+  let emptyComponent = false;
+  let leadingZero = false;
+  let start = 0;
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? uid.charCodeAt(i) : DOT; // the end closes the last component
+    if (c === DOT) {
+      if (i === start) emptyComponent = true;
+      else if (i - start > 1 && uid.charCodeAt(start) === ZERO) leadingZero = true;
+      start = i + 1;
+    } else if (c < ZERO || c > ZERO + 9) return 'bad-character';
+  }
+  if (emptyComponent) return 'empty-component';
+  return leadingZero ? 'leading-zero' : null;
 }
+
+const DOT = 0x2e;
+const ZERO = 0x30;
 
 /**
  * True when the UID is acceptable for storage. Leading zeros in a component break

@@ -16,6 +16,27 @@ test('checkUid follows PS3.5 9.1', () => {
   assert.equal(isAcceptableUid('1.02.3', false), false);
 });
 
+test('checkUid: the one-pass check answers as the plain definition on random strings (problem order kept)', () => {
+  const reference = (uid: string): string | null => {
+    if (uid.length === 0) return 'empty';
+    if (uid.length > 64) return 'too-long';
+    if (!/^[0-9.]+$/.test(uid)) return 'bad-character';
+    const parts = uid.split('.');
+    if (parts.some((p) => p.length === 0)) return 'empty-component';
+    if (parts.some((p) => p.length > 1 && p.startsWith('0'))) return 'leading-zero';
+    return null;
+  };
+  let seed = 7;
+  const rnd = (n: number): number => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n; };
+  const alphabet = '0123456789....0a/ ';
+  for (let i = 0; i < 20000; i++) {
+    const uid = Array.from({ length: rnd(70) }, () => alphabet[rnd(alphabet.length)]).join('');
+    assert.equal(checkUid(uid), reference(uid), JSON.stringify(uid));
+  }
+  assert.equal(checkUid('1..02.x'), 'bad-character', 'a bad character comes first, wherever it is');
+  assert.equal(checkUid('01..2'), 'empty-component');
+});
+
 test('trimUid removes NUL and space padding', () => {
   assert.equal(trimUid('1.2.3\0'), '1.2.3');
   assert.equal(trimUid(' 1.2.3 '), '1.2.3');
