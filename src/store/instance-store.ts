@@ -12,6 +12,7 @@ import { absoluteInstancePath, INSTANCE_BUCKETS, spareDir, instanceRelPath, isAc
 import { IndexDb, type InstanceRow, type SqliteDb } from './index-db';
 import { STORE_STATUS, StoreError } from './store-errors';
 import { nodeStoreFs, type StoreFs } from './store-fs';
+import { withAdaptiveFsync } from './adaptive-fsync';
 import { recover } from './recover';
 import { TempPool } from './temp-pool';
 import { DirSyncer } from './dir-sync';
@@ -79,7 +80,7 @@ export class InstanceStore {
 
   constructor(private readonly opts: InstanceStoreOptions) {
     this.root = opts.root;
-    this.fs = opts.fs ?? nodeStoreFs;
+    this.fs = opts.fs ?? withAdaptiveFsync(nodeStoreFs);
     this.dirSync = new DirSyncer(this.fs, (dir, e) => opts.warn?.(`fsync of ${dir} failed (recovery re-checks at start): ${(e as Error).message}`));
   }
 
