@@ -182,6 +182,11 @@ export class IndexDb {
     s.bumpPatient.run(row.receivedAt, fks.patientFk);
   }
 
+  /** Whether a row exists (cheaper than getInstance: one table, no join). */
+  hasInstance(sopInstanceUid: string): boolean {
+    return this.stmts.hasInstance.get(sopInstanceUid) !== undefined;
+  }
+
   getInstance(sopInstanceUid: string): StoredInstance | undefined {
     return this.stmts.selectInstance.get(sopInstanceUid) as StoredInstance | undefined;
   }
@@ -257,6 +262,7 @@ function prepare(db: SqliteDb) {
     upsertSeries: db.prepare(UPSERT_SERIES),
     upsertInstance: db.prepare(UPSERT_INSTANCE),
     selectInstance: db.prepare(SELECT_INSTANCE),
+    hasInstance: db.prepare('SELECT 1 AS found FROM instances WHERE sop_uid = ?'),
     instanceFks: db.prepare(`SELECT i.series_fk AS seriesFk, s.study_fk AS studyFk, st.patient_fk AS patientFk
       FROM instances i JOIN series s ON s.id = i.series_fk JOIN studies st ON st.id = s.study_fk WHERE i.sop_uid = ?`),
     seriesStudy: db.prepare('SELECT study_fk AS fk FROM series WHERE series_uid = ?'),

@@ -197,9 +197,8 @@ export class InstanceStore {
   /** Applies the duplicates policy, renames into place, writes the index row. */
   private async place(tmp: TempFile, abs: string, row: InstanceRow, extra?: ExtraInTransaction): Promise<StoreResult> {
     const tmpPath = tmp.path;
-    const existing = this.opts.index.getInstance(row.sopInstanceUid);
-    const existingFile = existing ? await this.fs.size(abs) : null;
-    const isDuplicate = existing !== undefined && existingFile !== null;
+    const existingFile = this.opts.index.hasInstance(row.sopInstanceUid) ? await this.fs.size(abs) : null;
+    const isDuplicate = existingFile !== null;
     if (isDuplicate && this.opts.duplicates === 'ignore') {
       await this.fs.unlink(tmpPath).catch(() => undefined);
       return { status: 0x0000, path: abs, row, duplicate: 'ignored' };
