@@ -36,7 +36,8 @@ const openP = promisify(fs.open) as (path: string, flags: string, mode?: number)
  * Cheap calls (writes into the page cache, close, rename, stat, mkdir) run
  * synchronously: a C-STORE waits for each of them in turn, and a thread-pool round trip
  * per call cost more than the call itself (measured: ~3 ms per small instance before,
- * most of it idle). Only fsync, which waits for the disk, goes to the thread pool.
+ * most of it idle). Only fsync, which waits for the disk, goes to the thread pool here
+ * (the store inlines it when that is cheaper: adaptive-fsync.ts).
  */
 function sync<T>(fn: () => T): Promise<T> {
   try {
