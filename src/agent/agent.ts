@@ -81,7 +81,7 @@ export class Agent {
     }
     for (const w of c.warnings) this.log.warn(w);
     const r = await this.store.recover();
-    this.log.info(`store ${c.storage.path}: ${this.index.countInstances()} instances; recovery removed ${r.orphanTempFiles} temp file(s), put ${r.completedTempFiles} complete one(s) in place, ${r.missingFiles.length} row(s) without file, re-indexed ${r.reindexed}${r.integrityProblems.length ? `, INTEGRITY: ${r.integrityProblems.join('; ')}` : ''}`);
+    this.log.info(`store ${c.storage.path}: ${this.index.countInstances()} instances; recovery removed ${r.orphanTempFiles} temp file(s), put ${r.completedTempFiles} complete one(s) in place, ${r.missingFiles.length} row(s) without file, re-indexed ${r.reindexed}, ${this.store.spareFilesReady} spare file(s) kept${r.integrityProblems.length ? `, INTEGRITY: ${r.integrityProblems.join('; ')}` : ''}`);
     this.forwarder.start();
     this.print.start();
     this.worklist.start();
