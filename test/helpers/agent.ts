@@ -56,12 +56,18 @@ export function parseTestConfig(ini: string): Config {
 
 export interface InProcessAgent { agent: Agent; port: number; config: Config; dataDir: string; logs: string[]; stop(): Promise<void> }
 
+/**
+ * A data folder for an agent: removed when the test file ends, after the agent stopped
+ * (t.after hooks run first to last, and an idle agent's pool still writes to spare/).
+ */
+export function agentDataDir(prefix: string): Promise<string> {
+  return tmpDir(prefix);
+}
+
 /** Starts an Agent in this process; `build` gets the port and data folder and returns the INI text. */
 export async function startAgent(build: (port: number, dataDir: string) => string, t?: AfterContext): Promise<InProcessAgent> {
   const port = await freePort();
-  // Removed when the test file ends, after the agent stopped (t.after hooks run first to last,
-  // and a running agent still writes there: its pool fills spare/ while idle).
-  const dataDir = await tmpDir('edge-data-');
+  const dataDir = await agentDataDir('edge-data-');
   const config = parseTestConfig(build(port, dataDir));
   const logs: string[] = [];
   const agent = new Agent({ config, log: createLogger({ debug: !!process.env.EDGE_TEST_DEBUG, write: (l) => { logs.push(l); if (process.env.EDGE_TEST_DEBUG) process.stderr.write(l + '\n'); } }) });
@@ -75,7 +81,7 @@ export interface SpawnedAgent { proc: ChildProcess; port: number; dataDir: strin
 /** Runs the bundled CLI `run` with an INI written to a temp folder. */
 export async function spawnAgent(build: (port: number, dataDir: string) => string, t?: AfterContext, env: Record<string, string> = {}): Promise<SpawnedAgent> {
   const port = await freePort();
-  const dataDir = await tmpDir('edge-cli-'); // removed at the end of the file, after the agent (see startAgent)
+  const dataDir = await agentDataDir('edge-cli-');
   const iniPath = join(dataDir, 'edge.ini');
   writeFileSync(iniPath, build(port, dataDir));
   let out = '';

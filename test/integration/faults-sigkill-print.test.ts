@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnAgent, type SpawnedAgent } from '../helpers/agent';
+import { spawnAgent, agentDataDir, type SpawnedAgent } from '../helpers/agent';
 import { runDcmtk } from '../helpers/peers';
 import { freePort } from '../helpers/ports';
 import { tmpDir } from '../helpers/tmp';
@@ -47,7 +47,7 @@ test(`SIGKILL at ${ROUNDS} random moments during print spooling → every accept
   const printerPort = await freePort();
   const prDir = await tmpDir('sigkill-printer-', t);
   const modDir = await tmpDir('sigkill-modality-', t);
-  const dataDir = await tmpDir('sigkill-spool-'); // removed when the file ends, after the agent (its pool writes to spare/ while idle)
+  const dataDir = await agentDataDir('sigkill-spool-');
   const printer = await startDcmprscp(await dcmtkPrintConfig(prDir, [{ section: 'PRINTER', aet: 'PRINTSCP', port: printerPort }]), printerPort);
   t.after(() => printer.stop());
   // The stored print object the modality sends (dcmpsprt only writes it; no network).

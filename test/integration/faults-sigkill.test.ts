@@ -13,7 +13,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { spawnAgent, testIni, type SpawnedAgent } from '../helpers/agent';
+import { spawnAgent, testIni, agentDataDir, type SpawnedAgent } from '../helpers/agent';
 import { makeStudy } from '../helpers/dicom-files';
 import { runDcmtk } from '../helpers/peers';
 import { tmpDir } from '../helpers/tmp';
@@ -58,7 +58,7 @@ function checkStore(dataDir: string, mustHave: Set<string>): { rows: number } {
 
 test(`SIGKILL at ${ROUNDS} random moments during receive → every acknowledged instance kept, no orphan temp files, index sound`, async (t) => {
   const r = prng(SEED);
-  const dataDir = await tmpDir('sigkill-data-'); // removed when the file ends, after the agent (its pool writes to spare/ while idle)
+  const dataDir = await agentDataDir('sigkill-data-');
   const src = await tmpDir('sigkill-study-', t);
   const study = await makeStudy(src, { count: 30, rows: 512, cols: 512 });
   const uidOf = new Map(study.files.map((f) => [f.path, f.sopInstanceUid]));

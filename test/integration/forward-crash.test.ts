@@ -7,11 +7,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runDcmtk, startOrthanc } from '../helpers/peers';
-import { spawnAgent } from '../helpers/agent';
+import { agentDataDir, spawnAgent, testIni } from '../helpers/agent';
 import { tmpDir } from '../helpers/tmp';
 import { partialFiles } from '../helpers/store-files';
 import { makeStudy } from '../helpers/dicom-files';
-import { testIni } from '../helpers/agent';
 import type { Orthanc } from '../helpers/peers';
 
 // Small copies of forward.test.ts helpers (importing that file would run its tests here too).
@@ -52,7 +51,7 @@ function acknowledged(output: string, sopOf: Map<string, string>): string[] {
 
 test(`SIGKILL while receiving and forwarding (${ITERATIONS} times): every acknowledged instance reaches Orthanc, no partial file`, async (t) => {
   const orthanc = await startOrthanc({ aet: 'ORTHANC', t });
-  const dataDir = await tmpDir('edge-crash-'); // removed when the file ends, after the agent (its pool writes to spare/ while idle)
+  const dataDir = await agentDataDir('edge-crash-');
   const build = iniFor(orthanc.dicomPort);
   const acked = new Set<string>();
   for (let i = 0; i < ITERATIONS; i++) {

@@ -9,7 +9,6 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { freePort } from '../helpers/ports';
-import { tmpDir } from '../helpers/tmp';
 import { dimseResponses, constants, Dataset, requests } from '../helpers/dcmjs-dimse';
 import { decodeSimplePng } from '../../src/dicom/render/png';
 import { SpoolDb } from '../../src/print/spool-db';
@@ -18,7 +17,7 @@ import { colourItem } from '../../src/print/pixels';
 import { printToPrinter } from '../../src/print/print-scu';
 import type { PrinterDef } from '../../src/print/config';
 import { UID } from '../../src/print/uids';
-import { parseTestConfig } from '../helpers/agent';
+import { parseTestConfig, agentDataDir } from '../helpers/agent';
 import { silentLogger } from '../../src/util/log';
 import { printIni, startEdge } from './print-peers';
 
@@ -47,7 +46,7 @@ async function eventually(what: string, probe: () => boolean, timeoutMs = 30000)
 
 test('colour job from our print SCU → spooled, colour preview, held while the printer is unreachable', async (t) => {
   const edgePort = await freePort();
-  const dataDir = await tmpDir('edge-colour-'); // removed when the file ends, after the agent (its pool writes to spare/ while idle)
+  const dataDir = await agentDataDir('edge-colour-');
   const ini = printIni({ port: edgePort, dataDir, printerPort: await freePort() });
   const edge = await startEdge(ini);
   t.after(() => edge.stop());
@@ -82,7 +81,7 @@ const affectedClass = (r: Rsp): string => (r as unknown as { getCommandDataset()
 
 test('colour job from a dcmjs-dimse N-service client: session, film box, colour image box, print', async (t) => {
   const edgePort = await freePort();
-  const dataDir = await tmpDir('edge-dcmjs-print-'); // removed when the file ends, after the agent (its pool writes to spare/ while idle)
+  const dataDir = await agentDataDir('edge-dcmjs-print-');
   // dcmjs-dimse's client fails on an N-EVENT-REPORT-RQ from the SCP (the unreachable printer triggers one).
   const edge = await startEdge(printIni({ port: edgePort, dataDir, printerPort: await freePort(), printLines: ['eventReports = no'] }));
   t.after(() => edge.stop());
@@ -128,7 +127,7 @@ test('colour job from a dcmjs-dimse N-service client: session, film box, colour 
 
 test('print SCP statuses: film box without a session, bad enumerated value, N-ACTION on an empty session', async (t) => {
   const edgePort = await freePort();
-  const dataDir = await tmpDir('edge-print-status-'); // removed when the file ends, after the agent (its pool writes to spare/ while idle)
+  const dataDir = await agentDataDir('edge-print-status-');
   const edge = await startEdge(printIni({ port: edgePort, dataDir, printerPort: await freePort() }));
   t.after(() => edge.stop());
   const meta = UID.GrayMeta;

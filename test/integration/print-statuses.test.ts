@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { freePort } from '../helpers/ports';
-import { tmpDir } from '../helpers/tmp';
+import { agentDataDir } from '../helpers/agent';
 import { dimseResponses, Dataset, requests } from '../helpers/dcmjs-dimse';
 import { get } from '../../src/dicom/identifier';
 import { decodeSimplePng } from '../../src/dicom/render/png';
@@ -66,7 +66,7 @@ const comment = (r: Rsp): string => String(r.getCommandDataset().getElement('Err
 
 test('oversize images: B604 demagnified, B609 cropped, C603 (magnification NONE), B60A decimated; N-ACTION B609; spool and preview follow', async (t) => {
   const edgePort = await freePort();
-  const dataDir = await tmpDir('edge-print-size-'); // removed when the file ends, after the agent (its pool writes to spare/ while idle)
+  const dataDir = await agentDataDir('edge-print-size-');
   // 8INX10IN at 50 dpi = 400x500 px; STANDARD\2,2 → image boxes of 200x250 px.
   const edge = await startEdge(printIni({ port: edgePort, dataDir, printerPort: await freePort(), printLines: ['eventReports = no'], extraRemotes: 'printerDpi = 50' }));
   t.after(() => edge.stop());
@@ -100,7 +100,7 @@ test('oversize images: B604 demagnified, B609 cropped, C603 (magnification NONE)
 
 test('print queue full: Film Box N-ACTION → C602, Film Session N-ACTION → C601, nothing more spooled', async (t) => {
   const edgePort = await freePort();
-  const dataDir = await tmpDir('edge-print-full-'); // removed when the file ends, after the agent (its pool writes to spare/ while idle)
+  const dataDir = await agentDataDir('edge-print-full-');
   const edge = await startEdge(printIni({ port: edgePort, dataDir, printerPort: await freePort(), printLines: ['eventReports = no', 'maxQueued = 1'] }));
   t.after(() => edge.stop());
   const sessionUid = '1.2.826.0.1.3680043.2.1143.58.1';
@@ -121,7 +121,7 @@ test('print queue full: Film Box N-ACTION → C602, Film Session N-ACTION → C6
 
 test('cleanup at start: a done job older than keepDays goes with its folder; an old held job and a recent done job stay', async (t) => {
   const edgePort = await freePort();
-  const dataDir = await tmpDir('edge-print-clean-'); // removed when the file ends, after the agent (its pool writes to spare/ while idle)
+  const dataDir = await agentDataDir('edge-print-clean-');
   const ini = printIni({ port: edgePort, dataDir, printerPort: await freePort(), printLines: ['eventReports = no', 'keepDays = 7'] });
   let edge = await startEdge(ini);
   const ids: number[] = [];

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { runDcmtk } from '../helpers/peers';
 import { freePort } from '../helpers/ports';
 import { tmpDir } from '../helpers/tmp';
+import { agentDataDir } from '../helpers/agent';
 import { decodeSimplePng } from '../../src/dicom/render/png';
 import { SpoolDb } from '../../src/print/spool-db';
 import { run as printCommand } from '../../src/cli/commands/print';
@@ -53,7 +54,7 @@ test('dcmpsprt+dcmprscu → dicom-edge print SCP → dcmprscp; printer down → 
   const edgePort = await freePort();
   const prDir = await tmpDir('dcmprscp-', t);
   const modDir = await tmpDir('modality-', t);
-  const dataDir = await tmpDir('edge-print-'); // removed when the file ends, after the agent (its pool writes to spare/ while idle)
+  const dataDir = await agentDataDir('edge-print-');
   const prCfg = await dcmtkPrintConfig(prDir, [{ section: 'PRINTER', aet: 'PRINTSCP', port: printerPort }]);
   const modCfg = await dcmtkPrintConfig(modDir, [{ section: 'PRINTER', aet: 'EDGEPRINT', port: edgePort }]);
   const image = await rampImage(modDir);
@@ -113,7 +114,7 @@ test('dcmpsprt+dcmprscu → dicom-edge print SCP → dcmprscp; printer down → 
 test('dicom-edge print → dcmprscp: 16-bit image windowed to the printer, format, film size, copies', async (t) => {
   const printerPort = await freePort();
   const prDir = await tmpDir('dcmprscp-', t);
-  const dataDir = await tmpDir('edge-print-cli-'); // removed when the file ends, after the agent (its pool writes to spare/ while idle)
+  const dataDir = await agentDataDir('edge-print-cli-');
   const prCfg = await dcmtkPrintConfig(prDir, [{ section: 'PRINTER', aet: 'PRINTSCP', port: printerPort }]);
   const image = await rampImage(prDir, 'cli.dcm');
   const printer = await startDcmprscp(prCfg, printerPort);
