@@ -95,16 +95,14 @@ export class TempPool {
   }
 
   private fillWhenQuiet(): void {
-    if (this.closed || this.filling || this.ready.length >= this.size) return;
-    clearTimeout(this.idleTimer);
-    this.idleTimer = setTimeout(() => this.fill(), this.idleMs);
-    this.idleTimer.unref();
+    if (!this.filling && this.ready.length < this.size) this.fillAfter(this.idleMs);
   }
 
-  private retryLater(): void {
+  /** A fill in `ms` (a later call moves it: takes keep postponing the quiet-time fill). */
+  private fillAfter(ms: number): void {
     if (this.closed) return;
     clearTimeout(this.idleTimer);
-    this.idleTimer = setTimeout(() => this.fill(), Math.max(this.idleMs, RETRY_MS));
+    this.idleTimer = setTimeout(() => this.fill(), ms);
     this.idleTimer.unref();
   }
 
@@ -123,7 +121,7 @@ export class TempPool {
       const made = await this.createBatch(Math.min(this.batchSize, this.size - this.ready.length));
       if (!made) {
         // Disk full or the like: the next take() tries again, and so does a timer when quiet.
-        this.retryLater();
+        this.fillAfter(Math.max(this.idleMs, RETRY_MS));
         return;
       }
       if (this.takes !== takesBefore && this.ready.length >= this.low) {
