@@ -74,13 +74,15 @@ export class InstanceStore {
   private readonly locks = new Map<string, Promise<unknown>>();
   /** Empty files made ahead of need; started after recovery (which keeps the empty ones of spare/). */
   private pool?: TempPool;
+  /** Receptions begun and not yet fsynced or dropped (an fsync runs inline only when alone). */
+  private receiving = 0;
   /** Bucket folders known to exist (created by init). */
   private readonly buckets = new Set<string>();
   private readonly dirSync: DirSyncer;
 
   constructor(private readonly opts: InstanceStoreOptions) {
     this.root = opts.root;
-    this.fs = opts.fs ?? withAdaptiveFsync(nodeStoreFs);
+    this.fs = opts.fs ?? withAdaptiveFsync(nodeStoreFs, { inlineAllowed: () => this.receiving <= 1 });
     this.dirSync = new DirSyncer(this.fs, (dir, e) => opts.warn?.(`fsync of ${dir} failed (recovery re-checks at start): ${(e as Error).message}`));
   }
 
@@ -133,7 +135,21 @@ export class InstanceStore {
       header = this.checkedHeader(clean, t);
       header.catch(() => undefined); // awaited (and reported) by finalize
     };
-    return new IncomingInstance(clean, this.fs, tmp, meta, (t) => this.finalize(clean, t, perCall?.extraInTransaction, header), refusal, spare, received);
+    const inst = new IncomingInstance(clean, this.fs, tmp, meta, (t) => this.finalize(clean, t, perCall?.extraInTransaction, header), refusal, spare, received);
+    this.receiving++;
+    let counted = true;
+    const ended = (): void => {
+      if (counted) this.receiving--;
+      counted = false;
+    };
+    inst.once('finish', ended); // every byte written and fsynced
+    inst.once('close', ended); // dropped
+    return inst;
+  }
+
+  /** Receptions in progress (tests). */
+  get receptionsInProgress(): number {
+    return this.receiving;
   }
 
   private refusal(info: BeginInfo): StoreError | null {

@@ -53,3 +53,15 @@ test('an fsync error rejects (A700 for the instance), inline as on the pool', as
   const { fs } = rig(0.1);
   await assert.rejects(fs.fsync(-1), /EIO/);
 });
+
+test('not allowed by the store (another reception in progress): on the pool even when fast', async () => {
+  let allowed = false;
+  const calls: string[] = [];
+  const fs = withAdaptiveFsync({ ...nodeStoreFs, fsync: async (fd) => { calls.push(`pool ${fd}`); } }, {
+    inlineAllowed: () => allowed, fsyncSync: (fd) => { calls.push(`inline ${fd}`); },
+  });
+  await fs.fsync(1);
+  allowed = true;
+  await fs.fsync(2);
+  assert.deepEqual(calls, ['pool 1', 'inline 2']);
+});

@@ -382,3 +382,19 @@ test('a real full file system (1 MiB tmpfs, root only): A700, nothing left, then
   const r = await store1(store, sampleDataSet(EVR_LE, { pixels: 1000 }));
   assert.equal(r.status, 0, 'space was released: the next instance fits');
 });
+
+test('receptions in progress are counted from begin() to their fsync, or until dropped (the fsync runs inline only when alone)', async (t) => {
+  const { store } = await setup(t);
+  await store.recover();
+  const a = begin(store, EVR_LE, '1.2.3.901');
+  const b = begin(store, EVR_LE, '1.2.3.902');
+  assert.equal(store.receptionsInProgress, 2);
+  await send(a, sampleDataSet(EVR_LE, { sopInstanceUid: '1.2.3.901' }));
+  assert.equal((await a.commit()).status, 0);
+  assert.equal(store.receptionsInProgress, 1, 'a is on disk');
+  await b.discard();
+  assert.equal(store.receptionsInProgress, 0, 'b dropped');
+  const c = begin(store, EVR_LE, 'not/a/uid');
+  await c.commit().catch(() => undefined);
+  assert.equal(store.receptionsInProgress, 0, 'a refused reception ends too');
+});
