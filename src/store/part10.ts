@@ -75,10 +75,32 @@ function checkAe(ae: string, what: string): string {
 
 /** The bytes written before the data set: preamble, magic and group 0002. */
 export function buildFileMeta(m: FileMetaInput): Buffer {
-  const els: Buffer[] = [
+  // Only (0002,0003) changes from one instance of an association to the next: the rest of
+  // the group is built once per SOP class, syntax and AE titles.
+  const key = [m.mediaStorageSopClassUid, m.transferSyntaxUid, m.implementationClassUid, m.implementationVersionName, m.sourceAeTitle, m.sendingAeTitle, m.receivingAeTitle].join('\0');
+  let parts = metaParts.get(key);
+  if (!parts) {
+    if (metaParts.size >= 256) metaParts.clear();
+    parts = buildMetaParts(m);
+    metaParts.set(key, parts);
+  }
+  const instance = shortElement(0x0003, 'UI', padded(m.mediaStorageSopInstanceUid, 'UI'));
+  const groupLength = Buffer.alloc(4);
+  groupLength.writeUInt32LE(parts.before.length + instance.length + parts.after.length, 0);
+  // (0002,0000) File Meta Information Group Length UL: bytes after this element to the end of group 0002
+  return Buffer.concat([PREAMBLE_AND_MAGIC, shortElement(0x0000, 'UL', groupLength), parts.before, instance, parts.after]);
+}
+
+const metaParts = new Map<string, { before: Buffer; after: Buffer }>();
+const PREAMBLE_AND_MAGIC = Buffer.concat([Buffer.alloc(PREAMBLE_LENGTH), Buffer.from(MAGIC, 'latin1')]);
+
+/** Group 0002 without its length: the elements before (0002,0003) and those after it. */
+function buildMetaParts(m: FileMetaInput): { before: Buffer; after: Buffer } {
+  const before = Buffer.concat([
     obElement(0x0001, Buffer.from([0x00, 0x01])), // (0002,0001) File Meta Information Version 00\01
     shortElement(0x0002, 'UI', padded(m.mediaStorageSopClassUid, 'UI')),
-    shortElement(0x0003, 'UI', padded(m.mediaStorageSopInstanceUid, 'UI')),
+  ]);
+  const els: Buffer[] = [
     shortElement(0x0010, 'UI', padded(m.transferSyntaxUid, 'UI')),
     shortElement(0x0012, 'UI', padded(m.implementationClassUid, 'UI')),
   ];
@@ -95,13 +117,7 @@ export function buildFileMeta(m: FileMetaInput): Buffer {
     const v = ae === undefined ? '' : checkAe(ae, what);
     if (v) els.push(shortElement(el, 'AE', padded(v, 'AE')));
   }
-  const body = Buffer.concat(els);
-  const groupLength = Buffer.alloc(4);
-  groupLength.writeUInt32LE(body.length, 0);
-  const preamble = Buffer.alloc(PREAMBLE_LENGTH + MAGIC.length);
-  preamble.write(MAGIC, PREAMBLE_LENGTH, 'latin1');
-  // (0002,0000) File Meta Information Group Length UL: bytes after this element to the end of group 0002
-  return Buffer.concat([preamble, shortElement(0x0000, 'UL', groupLength), body]);
+  return { before, after: Buffer.concat(els) };
 }
 
 /**

@@ -57,6 +57,18 @@ test('parseFileMeta reads back what buildFileMeta wrote', () => {
   assert.throws(() => parseFileMeta(Buffer.alloc(200)));
 });
 
+test('instances of one association share the rest of the group: each meta still carries its own UID and length', () => {
+  const a = buildFileMeta({ ...input, mediaStorageSopInstanceUid: '1.2.3.45' });
+  const b = buildFileMeta({ ...input, mediaStorageSopInstanceUid: '1.2.3.456' });
+  const c = buildFileMeta({ ...input, mediaStorageSopInstanceUid: '1.2.3.456', sendingAeTitle: 'OTHER' });
+  assert.equal(parseFileMeta(a)!.mediaStorageSopInstanceUid, '1.2.3.45');
+  assert.equal(parseFileMeta(b)!.mediaStorageSopInstanceUid, '1.2.3.456');
+  assert.equal(b.length - a.length, 2, 'UI padded to even length');
+  for (const m of [a, b, c]) assert.equal(m.readUInt32LE(140), m.length - 144);
+  assert.equal(parseFileMeta(c)!.sendingAeTitle, 'OTHER');
+  assert.equal(parseFileMeta(buildFileMeta(input))!.sendingAeTitle, 'MODALITY1', 'the cache is keyed by the AE titles too');
+});
+
 test('dcmjs reads the file: meta and a Big Endian data set with a private element', () => {
   const file = Buffer.concat([buildFileMeta(input), sampleDataSet(EVR_BE)]);
   const ab = file.buffer.slice(file.byteOffset, file.byteOffset + file.length);
