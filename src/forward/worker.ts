@@ -129,6 +129,7 @@ export class DestinationWorker {
     };
     // The next job's file is read while the current one is on the wire (never rejects).
     let next: Promise<Prepared> | undefined = this.prepare(jobs[0]);
+    let downError: string | undefined;
     try {
       for (const [i, job] of jobs.entries()) {
         const prepared = await next!;
@@ -142,9 +143,11 @@ export class DestinationWorker {
           out = await this.sendOne(job, prepared);
         } catch (e) {
           if (!(e instanceof DestinationDown)) throw e;
-          outcomes.push(e.jobAttempt ? this.failure(job, e.status, e.message, true) : this.waiting(job, e.status, e.message));
+          // Not on the wire yet (no association, A7xx): it waits with its status, no attempt counted.
+          outcomes.push(e.jobAttempt ? this.failure(job, e.status, e.message, true) : { id: job.id, kind: 'wait', status: e.status, error: e.message });
           for (const rest of jobs.slice(i + 1)) outcomes.push({ id: rest.id, kind: 'unclaim' });
           this.destinationDown(e.message, e.status !== null);
+          downError = e.message;
           break;
         }
         if (out.kind === 'done') delivered++;
@@ -155,6 +158,7 @@ export class DestinationWorker {
     } finally {
       flush();
     }
+    if (downError) this.expireOld(downError);
     const d = q.destination(this.destination);
     if (d && d.failures > 0 && d.down_until <= this.now()) q.setDestination(this.destination, 0, 0, null, this.now());
     return true;
@@ -173,14 +177,12 @@ export class DestinationWorker {
     return { id: job.id, kind: 'retry', status, error, nextAttemptAt: next };
   }
 
-  /** The destination failed before this job could be tried: it waits, a dead letter only past its maximum age. */
-  private waiting(job: DueJob, status: number | null, error: string): JobOutcome {
-    const r = this.o.retry();
-    if (limitReached(job.attempts, job.createdAt, this.now(), 0, r.maxAgeMs)) {
-      this.o.log.warn(`forward ${this.destination}: ${job.sopUid} is a dead letter after its maximum age: ${error}`);
-      return { id: job.id, kind: 'dead', status, error: `gave up after maximum age: ${error}` };
-    }
-    return { id: job.id, kind: 'wait', status, error };
+  /** While the destination is down, waiting jobs past their maximum age die together (not one per back-off). */
+  private expireOld(error: string): void {
+    const maxAgeMs = this.o.retry().maxAgeMs;
+    if (maxAgeMs <= 0) return;
+    const expired = this.o.queue.expireWaiting(this.destination, this.now() - maxAgeMs, `gave up after maximum age: ${error}`, this.now());
+    if (expired) this.o.log.warn(`forward ${this.destination}: ${expired} waiting job(s) past their maximum age are dead letters: ${error}`);
   }
 
   /** The destination backs off; an association that answered (A7xx) is released, a broken one aborted. */
@@ -191,9 +193,6 @@ export class DestinationWorker {
     const wait = backoffMs(failures, r.baseMs, r.capMs, this.o.random);
     q.setDestination(this.destination, this.now() + wait, failures, error, this.now());
     this.o.log.warn(`forward ${this.destination}: ${error}; next attempt in ${(wait / 1000).toFixed(1)} s (failure ${failures})`);
-    // Jobs past their maximum age die together, not one per back-off behind the first.
-    const expired = r.maxAgeMs > 0 ? q.expireWaiting(this.destination, this.now() - r.maxAgeMs, `gave up after maximum age: ${error}`, this.now()) : 0;
-    if (expired) this.o.log.warn(`forward ${this.destination}: ${expired} waiting job(s) past their maximum age are dead letters: ${error}`);
     void this.closeChannel(!answered);
   }
 
