@@ -104,9 +104,13 @@ export class IndexDb {
   readonly db: SqliteDb;
   private readonly stmts: ReturnType<typeof prepare>;
 
+  /** One transaction function for every call (better-sqlite3 builds its wrappers once). */
+  private readonly runInTransaction: Database.Transaction<(fn: (db: SqliteDb) => unknown) => unknown>;
+
   private constructor(db: SqliteDb) {
     this.db = db;
     this.stmts = prepare(db);
+    this.runInTransaction = db.transaction((fn: (db: SqliteDb) => unknown) => fn(db));
   }
 
   /** Opens (creating if needed) and migrates the index at `path` (':memory:' for tests). */
@@ -129,7 +133,7 @@ export class IndexDb {
   /** Runs `fn` in one transaction (nested calls become savepoints). */
   transaction<T>(fn: (db: SqliteDb) => T): T {
     try {
-      return this.db.transaction(() => fn(this.db)).immediate();
+      return this.runInTransaction.immediate(fn) as T;
     } catch (e) {
       // Rolled back: what the parents memo learnt inside may name rows that are gone.
       this.parents.clear();
@@ -144,15 +148,22 @@ export class IndexDb {
    */
   private readonly parents = new Map<string, { sig: string; fks: Fks }>();
 
-  /** Inserts or replaces the instance and its parents; keeps derived counts right. */
+  /**
+   * Inserts or replaces the instance and its parents; keeps derived counts right. Inside the
+   * caller's transaction when there is one (no savepoint: an error rolls the whole back).
+   */
   upsertInstance(row: InstanceRow): void {
-    const sig = parentSignature(row);
-    const known = this.parents.get(row.seriesInstanceUid);
-    if (known && known.sig === sig && !this.stmts.instanceFks.get(row.sopInstanceUid)) {
-      this.transaction(() => this.insertUnderKnownParents(row, known.fks));
+    if (!this.db.inTransaction) {
+      this.transaction(() => this.upsertInstance(row));
       return;
     }
-    this.transaction(() => {
+    const sig = parentSignature(row);
+    const known = this.parents.get(row.seriesInstanceUid);
+    if (known && known.sig === sig && !this.hasInstance(row.sopInstanceUid)) {
+      this.insertUnderKnownParents(row, known.fks);
+      return;
+    }
+    {
       const s = this.stmts;
       // Parents the instance, its series or its study had before: they may be left empty.
       const before = s.instanceFks.get(row.sopInstanceUid) as Fks | undefined;
@@ -170,13 +181,12 @@ export class IndexDb {
       );
       if (this.parents.size > 1024) this.parents.clear();
       this.parents.set(row.seriesInstanceUid, { sig, fks: { seriesFk, studyFk, patientFk } });
-    });
+    }
   }
 
   private insertUnderKnownParents(row: InstanceRow, fks: Fks): void {
     const s = this.stmts;
-    const params = { ...row, patientIdKey: row.patientId ?? '', referringPhysicianNameNorm: normName(row.referringPhysicianName) };
-    s.upsertInstance.run({ ...params, seriesFk: fks.seriesFk });
+    s.upsertInstance.run({ ...row, seriesFk: fks.seriesFk });
     s.bumpSeries.run(row.receivedAt, fks.seriesFk);
     s.bumpStudy.run(row.receivedAt, fks.studyFk);
     s.bumpPatient.run(row.receivedAt, fks.patientFk);
