@@ -301,11 +301,16 @@ export class InstanceStore {
     await this.init();
     const { report, emptySpares } = await recover(this, this.opts.index, this.fs);
     if (!this.pool) {
-      this.pool = new TempPool(spareDir(this.root), this.fs, { size: this.opts.spareFiles ?? DEFAULT_SPARE_FILES });
+      this.pool = new TempPool(spareDir(this.root), this.poolFs(), { size: this.opts.spareFiles ?? DEFAULT_SPARE_FILES });
       this.pool.adopt(emptySpares);
       this.pool.start();
     }
     return report;
+  }
+
+  /** The pool's fs: its fsyncs of empty files go to the thread pool, never inline (adaptive-fsync.ts). */
+  private poolFs(): StoreFs {
+    return this.opts.fs ?? nodeStoreFs;
   }
 
   /** Ready pool files (empty files in spare/). */

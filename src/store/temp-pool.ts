@@ -10,7 +10,10 @@
  * `idleMs`), and during a burst only when fewer than `low` are left. Files are created one
  * after the other (in parallel they contend with that fsync), `batch` at a time, and one
  * folder fsync per batch makes their entries durable before they are handed out
- * (TempFile.entryDurable relies on it). Ready files are kept as names, not open
+ * (TempFile.entryDurable relies on it). Each file is fsynced once, empty, when created: on
+ * ext4 the first fsync of a new file also writes its folder (the "new entry" state), and
+ * done here, off the burst, it leaves the received data's fsync that much cheaper
+ * (~0.05 ms of ~0.3 for a small image on this VM's disk). Ready files are kept as names, not open
  * descriptors, and stay at stop: the start-up recovery keeps the empty files of spare/ as
  * the pool (adopt), deletes partial ones and puts marked complete ones in place.
  */
@@ -146,7 +149,13 @@ export class TempPool {
         failed = true;
         break;
       }
+      const synced = await this.fs.fsync(fd).then(() => true, () => false);
       await this.fs.close(fd).catch(() => undefined);
+      if (!synced) {
+        await this.fs.unlink(path).catch(() => undefined);
+        failed = true;
+        break;
+      }
       made.push(path);
     }
     const durable = made.length > 0 && await this.fs.fsyncDir(this.dir).then(() => true, () => false);

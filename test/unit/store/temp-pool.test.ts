@@ -8,14 +8,19 @@ import { TempPool } from '../../../src/store/temp-pool';
 import { nodeStoreFs, type StoreFs } from '../../../src/store/store-fs';
 
 /** Counts what the pool asks of the file system; `failOpen` makes creations fail (disk full). */
-function countingFs(o: { failOpen?: () => boolean } = {}) {
-  const n = { created: 0, dirSyncs: 0 };
+function countingFs(o: { failOpen?: () => boolean; failFsync?: () => boolean } = {}) {
+  const n = { created: 0, dirSyncs: 0, fileSyncs: 0 };
   const fs: StoreFs = {
     ...nodeStoreFs,
     open: async (p, flags, mode) => {
       if (o.failOpen?.()) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
       n.created++;
       return nodeStoreFs.open(p, flags, mode);
+    },
+    fsync: async (fd) => {
+      if (o.failFsync?.()) throw Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' });
+      n.fileSyncs++;
+      return nodeStoreFs.fsync(fd);
     },
     fsyncDir: async (p) => {
       n.dirSyncs++;
@@ -31,8 +36,9 @@ async function until(what: string, probe: () => boolean, ms = 5000): Promise<voi
   }
 }
 
-async function spareDir(t: { after(fn: () => unknown): unknown }): Promise<string> {
-  const dir = join(await tmpDir('pool-', t), 'spare');
+/** Removed at the end of the file (a per-test removal would run before the test's pool.close()). */
+async function spareDir(_t: unknown): Promise<string> {
+  const dir = join(await tmpDir('pool-'), 'spare');
   mkdirSync(dir);
   return dir;
 }
@@ -44,6 +50,7 @@ test('start() fills the pool while quiet, a batch per folder fsync; files are em
   pool.start();
   await until('a full pool', () => pool.available === 20);
   assert.equal(n.created, 20);
+  assert.equal(n.fileSyncs, 20, 'each new file fsynced once, empty');
   assert.equal(n.dirSyncs, 3, '8 + 8 + 4');
   assert.deepEqual(readdirSync(dir).map((f) => statSync(join(dir, f)).size), Array(20).fill(0));
   await pool.close();
@@ -163,4 +170,19 @@ test('size 0 ([Storage] spareFiles = 0): nothing is made, files left from a larg
   assert.equal(pool.take(), undefined);
   await sleep(50);
   assert.equal(n.created, 0);
+});
+
+test('a new file whose fsync fails is deleted, not handed out; the pool tries again later', async (t) => {
+  const dir = await spareDir(t);
+  let failing = true;
+  const { fs, n } = countingFs({ failFsync: () => failing });
+  const pool = new TempPool(dir, fs, { size: 4, batch: 4, idleMs: 10 });
+  pool.start();
+  await until('the failed creation cleaned up', () => n.created === 1 && readdirSync(dir).length === 0);
+  assert.equal(pool.available, 0);
+  assert.equal(pool.take(), undefined, 'nothing ready: the store creates its own temp file');
+  failing = false;
+  await until('the pool filled once fsync works', () => pool.available === 4, 10_000);
+  assert.equal(n.fileSyncs, 4);
+  await pool.close();
 });
