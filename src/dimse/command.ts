@@ -122,29 +122,39 @@ function encodeValue(f: FieldDef, v: unknown): Buffer {
   return encodeString(f, v);
 }
 
-function element(elementNo: number, value: Buffer): Buffer {
-  const h = Buffer.alloc(8);
-  h.writeUInt16LE(0x0000, 0); // group 0000
-  h.writeUInt16LE(elementNo, 2);
-  h.writeUInt32LE(value.length, 4);
-  return Buffer.concat([h, value]);
-}
-
 /**
  * Encode in ascending tag order with (0000,0000) CommandGroupLength first; its value
  * is the byte count of all following elements (PS3.7 E.1). The caller supplies
  * commandDataSetType: nothing is defaulted, so what is sent is what was asked for.
  */
 export function encodeCommand(cmd: CommandSet): Buffer {
-  const parts: Buffer[] = [];
+  const elements: Array<[number, Buffer]> = [];
+  let bodyLength = 0;
   for (const f of FIELDS) {
     const v = cmd[f.key];
-    if (v !== undefined) parts.push(element(f.element, encodeValue(f, v)));
+    if (v === undefined) continue;
+    const value = encodeValue(f, v);
+    elements.push([f.element, value]);
+    bodyLength += 8 + value.length;
   }
-  const body = Buffer.concat(parts);
-  const len = Buffer.alloc(4);
-  len.writeUInt32LE(body.length);
-  return Buffer.concat([element(CommandTag.CommandGroupLength, len), body]);
+  // One buffer for the whole command (a response per instance: no concat per element).
+  const out = Buffer.allocUnsafe(12 + bodyLength);
+  let off = writeElementHeader(out, 0, CommandTag.CommandGroupLength, 4);
+  out.writeUInt32LE(bodyLength, off);
+  off += 4;
+  for (const [elementNo, value] of elements) {
+    off = writeElementHeader(out, off, elementNo, value.length);
+    off += value.copy(out, off);
+  }
+  return out;
+}
+
+/** Group 0000, element, 32-bit length (Implicit VR LE); returns the offset after it. */
+function writeElementHeader(out: Buffer, off: number, elementNo: number, length: number): number {
+  out.writeUInt16LE(0x0000, off);
+  out.writeUInt16LE(elementNo, off + 2);
+  out.writeUInt32LE(length, off + 4);
+  return off + 8;
 }
 
 // ---------------------------------------------------------------- decoding

@@ -256,9 +256,22 @@ interface Fks { seriesFk: number; studyFk: number; patientFk: number }
 const INSTANCE_FIELDS = new Set(['sopInstanceUid', 'sopClassUid', 'instanceNumber', 'rows', 'columns', 'numberOfFrames',
   'transferSyntaxUid', 'size', 'dataSetOffset', 'path', 'callingAe', 'calledAe', 'receivedAt']);
 
+/**
+ * The patient/study/series attributes of a row as one string: equal strings, equal
+ * parents. Keys in the row's own order (rows from one parser share it; a different order
+ * only makes an equal row take the full upsert), each value tagged with its type.
+ * (JSON of the sorted entries was ~8 µs of a small instance's ~0.9 ms.)
+ */
 function parentSignature(row: InstanceRow): string {
   const rec = row as unknown as Record<string, unknown>;
-  return JSON.stringify(Object.keys(rec).filter((k) => !INSTANCE_FIELDS.has(k)).sort().map((k) => [k, rec[k]]));
+  let sig = '';
+  for (const k in rec) {
+    if (INSTANCE_FIELDS.has(k)) continue;
+    const v = rec[k];
+    const text = v === null ? 'n' : v === undefined ? 'u' : (typeof v)[0] + String(v);
+    sig += `${k}:${text.length}:${text}`; // length-prefixed: no value can imitate a boundary
+  }
+  return sig;
 }
 
 function normName(name: string | null): string | null {

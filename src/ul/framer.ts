@@ -50,9 +50,8 @@ export class PduFramer {
 
   private peek(n: number): Buffer {
     if (this.chunks[0].length >= n) return this.chunks[0];
-    const joined = Buffer.concat(this.chunks);
-    this.chunks = [joined];
-    return joined;
+    this.chunks.unshift(this.join(n));
+    return this.chunks[0];
   }
 
   private take(n: number): Buffer {
@@ -62,11 +61,27 @@ export class PduFramer {
       out = first.subarray(0, n);
       if (first.length === n) this.chunks.shift(); else this.chunks[0] = first.subarray(n);
     } else {
-      const joined = Buffer.concat(this.chunks);
-      out = joined.subarray(0, n);
-      this.chunks = joined.length > n ? [joined.subarray(n)] : [];
+      out = this.join(n);
     }
     this.size -= n;
+    return out;
+  }
+
+  /**
+   * Removes the first `n` buffered bytes (spread over several chunks) as one new buffer.
+   * Only those bytes are copied: the rest of the last chunk stays a view (joining every
+   * buffered chunk copied a whole socket read again for each PDU straddling two reads).
+   */
+  private join(n: number): Buffer {
+    const out = Buffer.allocUnsafe(n);
+    let filled = 0;
+    while (filled < n) {
+      const c = this.chunks[0];
+      const use = Math.min(c.length, n - filled);
+      c.copy(out, filled, 0, use);
+      filled += use;
+      if (use === c.length) this.chunks.shift(); else this.chunks[0] = c.subarray(use);
+    }
     return out;
   }
 }
