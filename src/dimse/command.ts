@@ -199,13 +199,20 @@ function decodeValue(f: FieldDef, v: Buffer): string | number | number[] {
       for (let i = 0; i < v.length; i += 4) tags.push(((v.readUInt16LE(i) << 16) | v.readUInt16LE(i + 2)) >>> 0);
       return tags;
     }
-    case 'UI':
-      // Trailing NUL is the standard pad; some peers (dcmqrscp) pad UIDs with a space.
-      return v.toString('latin1').replace(/[\0 ]+$/, '').replace(/^ +/, '');
     default:
+      // UI: trailing NUL is the standard pad; some peers (dcmqrscp) pad UIDs with a space.
       // AE, LO: leading and trailing spaces are not significant (PS3.5 Table 6.2-1).
-      return v.toString('latin1').replace(/[\0 ]+$/, '').replace(/^ +/, '');
+      return trimmedText(v);
   }
+}
+
+/** The value as latin1 without trailing NULs/spaces and leading spaces (no regex: once per field of every command). */
+function trimmedText(v: Buffer): string {
+  let end = v.length;
+  while (end > 0 && (v[end - 1] === 0x00 || v[end - 1] === 0x20)) end--;
+  let start = 0;
+  while (start < end && v[start] === 0x20) start++;
+  return v.toString('latin1', start, end);
 }
 
 /**

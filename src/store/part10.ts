@@ -84,15 +84,31 @@ export function buildFileMeta(m: FileMetaInput): Buffer {
     parts = buildMetaParts(m);
     metaParts.set(key, parts);
   }
-  const instance = shortElement(0x0003, 'UI', padded(m.mediaStorageSopInstanceUid, 'UI'));
-  const groupLength = Buffer.alloc(4);
-  groupLength.writeUInt32LE(parts.before.length + instance.length + parts.after.length, 0);
+  // One zeroed buffer (the preamble is zeros) written in place: a C-STORE builds one each.
+  const uid = m.mediaStorageSopInstanceUid;
+  const uidLength = uid.length + (uid.length % 2);
+  const groupLength = parts.before.length + 8 + uidLength + parts.after.length;
+  const out = Buffer.alloc(PREAMBLE_LENGTH + 4 + 12 + groupLength);
+  let off = out.write(MAGIC, PREAMBLE_LENGTH, 'latin1') + PREAMBLE_LENGTH;
   // (0002,0000) File Meta Information Group Length UL: bytes after this element to the end of group 0002
-  return Buffer.concat([PREAMBLE_AND_MAGIC, shortElement(0x0000, 'UL', groupLength), parts.before, instance, parts.after]);
+  off = writeShortHeader(out, off, 0x0000, 'UL', 4);
+  off = out.writeUInt32LE(groupLength, off);
+  off += parts.before.copy(out, off);
+  off = writeShortHeader(out, off, 0x0003, 'UI', uidLength);
+  off += out.write(uid, off, 'latin1') + (uid.length % 2); // UI pad: the trailing NUL is already there
+  parts.after.copy(out, off);
+  return out;
+}
+
+/** Tag (group 0002), VR and 16-bit length; returns the offset after them. */
+function writeShortHeader(out: Buffer, off: number, element: number, vr: string, length: number): number {
+  out.writeUInt16LE(0x0002, off);
+  out.writeUInt16LE(element, off + 2);
+  out.write(vr, off + 4, 'latin1');
+  return out.writeUInt16LE(length, off + 6);
 }
 
 const metaParts = new Map<string, { before: Buffer; after: Buffer }>();
-const PREAMBLE_AND_MAGIC = Buffer.concat([Buffer.alloc(PREAMBLE_LENGTH), Buffer.from(MAGIC, 'latin1')]);
 
 /** Group 0002 without its length: the elements before (0002,0003) and those after it. */
 function buildMetaParts(m: FileMetaInput): { before: Buffer; after: Buffer } {

@@ -3,7 +3,7 @@
  * the network and, unvalidated, could be `../../x`. The final path is derived from the
  * SHA-1 of the (validated) SOP Instance UID, so it cannot escape `<root>/instances`.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import { join, resolve, sep } from 'node:path';
 
 /** Why a UID string is not a valid UID (PS3.5 9.1), or null when it is. */
@@ -84,14 +84,19 @@ export const INSTANCE_BUCKETS: readonly string[] = Array.from({ length: 256 }, (
  */
 export function instanceRelPath(sopInstanceUid: string): string {
   if (!isAcceptableUid(sopInstanceUid)) throw new Error(`not a valid UID: ${JSON.stringify(sopInstanceUid)}`);
-  const h = createHash('sha1').update(sopInstanceUid, 'ascii').digest('hex');
+  const h = uidHash(sopInstanceUid);
   return `instances/${h.slice(0, 2)}/${h}.dcm`;
+}
+
+/** SHA-1 of a (valid, ASCII) UID in hex: crypto.hash, one call without a Hash object. */
+function uidHash(uid: string): string {
+  return hash('sha1', uid, 'hex');
 }
 
 /** True when `rel` is where an instance with this UID may live (current or earlier layout). */
 export function isInstanceRelPathOf(sopInstanceUid: string, rel: string): boolean {
   if (!isAcceptableUid(sopInstanceUid)) return false;
-  const h = createHash('sha1').update(sopInstanceUid, 'ascii').digest('hex');
+  const h = uidHash(sopInstanceUid);
   return rel === `instances/${h.slice(0, 2)}/${h}.dcm` || rel === `instances/${h.slice(0, 2)}/${h.slice(2, 4)}/${h}.dcm`;
 }
 

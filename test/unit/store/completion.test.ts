@@ -9,6 +9,8 @@ import { IndexDb } from '../../../src/store/index-db';
 import { InstanceStore, type DuplicatePolicy } from '../../../src/store/instance-store';
 import { nodeStoreFs } from '../../../src/store/store-fs';
 import { sampleDataSet, EVR_LE, CT } from './ds-builder';
+import { parseFileMeta } from '../../../src/store/part10';
+import { HEAD_BYTES } from '../../../src/store/incoming-instance';
 
 test('completion mark: magic, length and CRC-32 round trip; anything else is no mark', () => {
   const m = completionMark(525152, 0xdeadbeef);
@@ -62,6 +64,35 @@ test('a stored file carries a valid mark; a changed byte or a lost tail is detec
   copyFileSync(r.path, cut);
   truncateSync(cut, raw.length - 100);
   assert.equal(await isMarkedComplete(cut, nodeStoreFs), false);
+});
+
+test('the mark and the bytes are right for every write shape: small (one write at the end), large in chunks straddling the head, one big chunk', async (t) => {
+  const { store } = await setup(t);
+  const cases: Array<[string, number, number[]]> = [
+    ['small, one chunk', 2_000, [1 << 30]],
+    ['small, many chunks', 30_000, [1_000]],
+    ['just the head', HEAD_BYTES - 400, [7_000]],
+    ['large, chunks straddling the head', 300_000, [7_001]],
+    ['large, one chunk', 300_000, [1 << 30]],
+    ['large, uneven chunks', 200_000, [65_535, 1, 3, 100_000]],
+  ];
+  let n = 50;
+  for (const [what, pixels, sizes] of cases) {
+    const uid = `1.2.3.${n++}`;
+    const data = sampleDataSet(EVR_LE, { sopInstanceUid: uid, pixels });
+    const inst = store.begin({ sopClassUid: CT, sopInstanceUid: uid, transferSyntaxUid: EVR_LE, callingAe: 'MOD', calledAe: 'EDGE' });
+    for (let at = 0, i = 0; at < data.length; i++) {
+      const size = sizes[i % sizes.length];
+      inst.write(data.subarray(at, at + size));
+      at += size;
+    }
+    const r = await inst.commit();
+    const file = readFileSync(r.path);
+    const meta = parseFileMeta(file)!;
+    assert.ok(file.subarray(meta.dataSetOffset).equals(data), `${what}: data set bytes`);
+    assert.equal(await isMarkedComplete(r.path, nodeStoreFs), true, `${what}: mark`);
+    assert.equal(parseCompletionMark(file)?.fileLength, file.length, what);
+  }
 });
 
 test('recover(): a marked file whose rename was lost is put in place and indexed; partial ones are deleted', async (t) => {
