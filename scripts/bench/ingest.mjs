@@ -20,6 +20,11 @@
 // between runs slowed the other's file creations.
 // dicom-edge is timed once idle with its spare files ready (<data>/spare full, as on a box
 // that has been running; at most 20 s after start), not in its first second.
+// STEADY_NOTE: each receiver then gets a second study (other UIDs, same shape) once idle
+// again, timed too: "steady state". For dicom-edge the first study after start also pays
+// V8's optimising compiler (~20 % of its CPU samples for 1000 small images, perf); an agent
+// that has been running for a while no longer does. The ratio and `ok` use the first
+// study (cold) as before; the steady-state ratio is printed beside it.
 // Experiments: EDGE_BENCH_NETWORK="socketRcvBuf = 1048576" adds lines to the agent's
 // [Network] section; EDGE_PROF=DIR writes a V8 CPU profile of the agent there.
 // Every listener binds 127.0.0.1 (bindlo shim for DCMTK). A run longer than --limit
@@ -105,21 +110,25 @@ async function withListener(l, fn) {
   }
 }
 
-/** storescp into a fresh folder; checks every file arrived. */
-async function runStorescp(input, expected, env) {
+/** storescp into a fresh folder: `input`, then `input2` (steady state); checks every file arrived. */
+async function runStorescp(input, expected, env, input2) {
   const out = fs.mkdtempSync(path.join(tmp, 'scp-out-'));
   const port = await freePort();
   const l = await startListener('storescp', 'storescp', ['-aet', 'STORESCP', '-od', out, String(port)], { port, env: { ...env, TCP_NODELAY: '1' } });
-  const { ms, cpuMs } = await withListener(l, async () => {
+  const r = await withListener(l, async () => {
     const cpu0 = procCpuMs(l.proc.pid);
-    const t = await timeStorescu({ port, calledAe: 'STORESCP', input, env, limitMs });
-    return { ms: t, cpuMs: procCpuMs(l.proc.pid) - cpu0 };
+    const ms = await timeStorescu({ port, calledAe: 'STORESCP', input, env, limitMs });
+    const cpuMs = procCpuMs(l.proc.pid) - cpu0;
+    const files = fs.readdirSync(out);
+    // Kept until the end (see KEEP_FILES_NOTE).
+    if (files.length !== expected) throw new Error(`storescp stored ${files.length} files, expected ${expected}`);
+    const fsyncMs = fsyncEach(files.map((f) => path.join(out, f)));
+    const warmMs = input2 ? await timeStorescu({ port, calledAe: 'STORESCP', input: input2, env, limitMs }) : undefined;
+    return { ms, cpuMs, fsyncMs, warmMs };
   });
-  const files = fs.readdirSync(out);
-  const fsyncMs = fsyncEach(files.map((f) => path.join(out, f)));
-  // Kept until the end (see KEEP_FILES_NOTE).
-  if (files.length !== expected) throw new Error(`storescp stored ${files.length} files, expected ${expected}`);
-  return { ms, cpuMs, fsyncMs };
+  const total = fs.readdirSync(out).length;
+  if (input2 && total !== 2 * expected) throw new Error(`storescp stored ${total} files, expected ${2 * expected}`);
+  return r;
 }
 
 /** Sum of the times to fsync each file, one after the other (ms). */
@@ -135,8 +144,8 @@ function fsyncEach(paths) {
   return total;
 }
 
-/** dicom-edge with a fresh data folder; peak RSS read before it stops; checks the index. */
-async function runEdge(input, expected) {
+/** dicom-edge with a fresh data folder: `input`, then `input2` (steady state); peak RSS read before it stops; checks the index. */
+async function runEdge(input, expected, input2) {
   const dataDir = fs.mkdtempSync(path.join(tmp, 'edge-data-'));
   const iniPath = path.join(tmp, `edge-${path.basename(dataDir)}.ini`);
   const port = await freePort();
@@ -148,10 +157,17 @@ async function runEdge(input, expected) {
     const idle = procStatusBytes(l.proc.pid, 'VmRSS');
     const cpu0 = procCpuMs(l.proc.pid);
     const ms = await timeStorescu({ port, calledAe: 'EDGE', input, env: {}, limitMs });
-    return { ms, idleRss: idle, peakRss: procStatusBytes(l.proc.pid, 'VmHWM'), cpuMs: procCpuMs(l.proc.pid) - cpu0 };
+    const cpuMs = procCpuMs(l.proc.pid) - cpu0;
+    let warmMs;
+    if (input2) {
+      await waitForSpareFiles(dataDir); // refilled once idle, as before the first study
+      warmMs = await timeStorescu({ port, calledAe: 'EDGE', input: input2, env: {}, limitMs });
+    }
+    return { ms, warmMs, idleRss: idle, peakRss: procStatusBytes(l.proc.pid, 'VmHWM'), cpuMs };
   });
   const n = indexCount(dataDir);
   const leftovers = fs.readdirSync(path.join(dataDir, 'tmp')).length;
+  if (input2) expected *= 2;
   if (n !== expected) throw new Error(`dicom-edge indexed ${n} instances, expected ${expected}\n${l.output()}`);
   if (leftovers !== 0) throw new Error(`dicom-edge left ${leftovers} temp file(s)`);
   return r;
@@ -161,30 +177,37 @@ async function benchWorkload(w, env) {
   const dir = path.join(tmp, w.name);
   const t0 = Date.now();
   const { bytes } = await writeStudy(dir, w);
-  log(`${w.label}: generated ${w.count} files, ${mb(bytes).toFixed(1)} MiB in ${Date.now() - t0} ms`);
+  const dir2 = path.join(tmp, `${w.name}-2`); // the steady-state study (STEADY_NOTE)
+  await writeStudy(dir2, w);
+  log(`${w.label}: generated 2 × ${w.count} files, ${mb(bytes).toFixed(1)} MiB each in ${Date.now() - t0} ms`);
   const scp = [];
   const edge = [];
   for (let i = 0; i < reps; i++) {
     // Alternate which peer goes first, so page-cache warmth and disk state favour neither.
     const order = i % 2 === 0 ? ['scp', 'edge'] : ['edge', 'scp'];
     for (const who of order) {
-      if (who === 'scp') scp.push(await runStorescp(dir, w.count, env));
-      else edge.push(await runEdge(dir, w.count));
+      if (who === 'scp') scp.push(await runStorescp(dir, w.count, env, dir2));
+      else edge.push(await runEdge(dir, w.count, dir2));
       const last = who === 'scp' ? scp.at(-1) : edge.at(-1);
-      log(`  rep ${i + 1} ${who === 'scp' ? 'storescp  ' : 'dicom-edge'} ${(last.ms / 1000).toFixed(2)} s${last.peakRss ? `, peak RSS ${mb(last.peakRss).toFixed(1)} MiB` : ''}, CPU ${last.cpuMs} ms${who === 'scp' ? `, fsync of its files ${last.fsyncMs.toFixed(0)} ms` : ''}`);
+      log(`  rep ${i + 1} ${who === 'scp' ? 'storescp  ' : 'dicom-edge'} ${(last.ms / 1000).toFixed(2)} s${last.peakRss ? `, peak RSS ${mb(last.peakRss).toFixed(1)} MiB` : ''}, CPU ${last.cpuMs} ms${who === 'scp' ? `, fsync of its files ${last.fsyncMs.toFixed(0)} ms` : ''}; steady state ${(last.warmMs / 1000).toFixed(2)} s`);
     }
   }
   fs.rmSync(dir, { recursive: true, force: true });
+  fs.rmSync(dir2, { recursive: true, force: true });
   const scpMs = median(scp.map((r) => r.ms));
   const edgeMs = median(edge.map((r) => r.ms));
   const peakRss = Math.max(...edge.map((r) => r.peakRss));
   const fsyncMs = median(scp.map((r) => r.fsyncMs));
+  const scpWarmMs = median(scp.map((r) => r.warmMs));
+  const edgeWarmMs = median(edge.map((r) => r.warmMs));
   return {
     name: w.name, label: w.label, files: w.count, mib: +mb(bytes).toFixed(1),
     storescpMs: Math.round(scpMs), edgeMs: Math.round(edgeMs), ratio: +(edgeMs / scpMs).toFixed(2), target: w.target,
     storescpRuns: scp.map((r) => Math.round(r.ms)), edgeRuns: edge.map((r) => Math.round(r.ms)),
     storescpCpuMs: median(scp.map((r) => r.cpuMs)), edgeCpuMs: median(edge.map((r) => r.cpuMs)),
     fsyncFloorMs: Math.round(fsyncMs), floorRatio: +((scpMs + fsyncMs) / scpMs).toFixed(2),
+    steadyStorescpMs: Math.round(scpWarmMs), steadyEdgeMs: Math.round(edgeWarmMs), steadyRatio: +(edgeWarmMs / scpWarmMs).toFixed(2),
+    steadyStorescpRuns: scp.map((r) => Math.round(r.warmMs)), steadyEdgeRuns: edge.map((r) => Math.round(r.warmMs)),
     peakRssMiB: +mb(peakRss).toFixed(1), idleRssMiB: +mb(Math.max(...edge.map((r) => r.idleRss))).toFixed(1),
     ok: edgeMs / scpMs <= w.target && peakRss <= RSS_TARGET,
   };
@@ -209,9 +232,10 @@ async function benchBig(env) {
 }
 
 function table(rows) {
-  const head = ['workload', 'MiB', 'storescp s', 'edge s', 'ratio', 'target', 'durable floor', 'peak RSS MiB', 'ok'];
+  const head = ['workload', 'MiB', 'storescp s', 'edge s', 'ratio', 'target', 'steady state', 'durable floor', 'peak RSS MiB', 'ok'];
+  const steady = (r) => (r.steadyRatio ? `${(r.steadyStorescpMs / 1000).toFixed(2)}/${(r.steadyEdgeMs / 1000).toFixed(2)} s ${r.steadyRatio.toFixed(2)}×` : '-');
   const body = rows.map((r) => [r.label, r.mib.toFixed(1), (r.storescpMs / 1000).toFixed(2), (r.edgeMs / 1000).toFixed(2),
-    `${r.ratio.toFixed(2)}×`, r.target ? `≤ ${r.target}×` : '-', r.floorRatio ? `${r.floorRatio.toFixed(2)}×` : '-', `${r.peakRssMiB.toFixed(1)} (≤ 150)`, r.ok ? 'yes' : 'NO']);
+    `${r.ratio.toFixed(2)}×`, r.target ? `≤ ${r.target}×` : '-', steady(r), r.floorRatio ? `${r.floorRatio.toFixed(2)}×` : '-', `${r.peakRssMiB.toFixed(1)} (≤ 150)`, r.ok ? 'yes' : 'NO']);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
