@@ -13,7 +13,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { EdgeError } from '../util/errors';
-import { SCHEMA_V1, SCHEMA_VERSION } from './schema.sql';
+import { MIGRATIONS, SCHEMA_V1, SCHEMA_VERSION } from './schema.sql';
 import type { HeaderAttributes } from './header';
 
 /** Everything the index stores about one instance (header + file facts). */
@@ -187,9 +187,7 @@ export class IndexDb {
   private insertUnderKnownParents(row: InstanceRow, fks: Fks): void {
     const s = this.stmts;
     s.upsertInstance.run({ ...row, seriesFk: fks.seriesFk });
-    s.bumpSeries.run(row.receivedAt, fks.seriesFk);
-    s.bumpStudy.run(row.receivedAt, fks.studyFk);
-    s.bumpPatient.run(row.receivedAt, fks.patientFk);
+    s.bumpSeries.run(row.receivedAt, fks.seriesFk); // study and patient counts are sums of these (schema v2)
   }
 
   /** Whether a row exists (cheaper than getInstance: one table, no join). */
@@ -294,8 +292,6 @@ function prepare(db: SqliteDb) {
     count: db.prepare('SELECT COUNT(*) AS n FROM instances'),
     allPaths: db.prepare('SELECT sop_uid AS sopUid, path FROM instances ORDER BY id'),
     bumpSeries: db.prepare('UPDATE series SET num_instances = num_instances + 1, updated_at = ? WHERE id = ?'),
-    bumpStudy: db.prepare('UPDATE studies SET num_instances = num_instances + 1, updated_at = ? WHERE id = ?'),
-    bumpPatient: db.prepare('UPDATE patients SET num_instances = num_instances + 1, updated_at = ? WHERE id = ?'),
     countSeries: db.prepare('SELECT COUNT(*) AS n FROM instances WHERE series_fk = ?'),
     countStudy: db.prepare('SELECT COUNT(*) AS n FROM series WHERE study_fk = ?'),
     countPatient: db.prepare('SELECT COUNT(*) AS n FROM studies WHERE patient_fk = ?'),
@@ -305,14 +301,12 @@ function prepare(db: SqliteDb) {
     updateSeries: db.prepare('UPDATE series SET num_instances = (SELECT COUNT(*) FROM instances WHERE series_fk = @id) WHERE id = @id'),
     updateStudy: db.prepare(`UPDATE studies SET
       num_series = (SELECT COUNT(*) FROM series WHERE study_fk = @id),
-      num_instances = (SELECT COALESCE(SUM(num_instances), 0) FROM series WHERE study_fk = @id),
       modalities_in_study = (SELECT group_concat(m, '\\') FROM
         (SELECT DISTINCT modality AS m FROM series WHERE study_fk = @id AND modality IS NOT NULL ORDER BY m))
       WHERE id = @id`),
     updatePatient: db.prepare(`UPDATE patients SET
       num_studies = (SELECT COUNT(*) FROM studies WHERE patient_fk = @id),
-      num_series = (SELECT COALESCE(SUM(num_series), 0) FROM studies WHERE patient_fk = @id),
-      num_instances = (SELECT COALESCE(SUM(num_instances), 0) FROM studies WHERE patient_fk = @id)
+      num_series = (SELECT COALESCE(SUM(num_series), 0) FROM studies WHERE patient_fk = @id)
       WHERE id = @id`),
   };
 }
@@ -324,7 +318,8 @@ function migrate(db: SqliteDb): void {
   }
   if (version === SCHEMA_VERSION) return;
   db.transaction(() => {
-    db.exec(SCHEMA_V1);
+    if (version === 0) db.exec(SCHEMA_V1);
+    for (let v = Math.max(version, 1) + 1; v <= SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
 }

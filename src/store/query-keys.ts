@@ -5,6 +5,7 @@
  * Table aliases: p patients, st studies, se series, i instances (schema.sql.ts).
  */
 import type { IdElement } from '../dicom/identifier';
+import { patientInstancesSql, studyInstancesSql } from './schema.sql';
 
 export type QueryModel = 'patient' | 'study' | 'patientStudyOnly';
 export type QueryLevel = 'PATIENT' | 'STUDY' | 'SERIES' | 'IMAGE';
@@ -67,7 +68,7 @@ const KEYS: IndexedKey[] = [
   { tag: 0x00100040, vr: 'CS', level: 'PATIENT', column: 'p.patient_sex', kind: 'text' },
   { tag: 0x00201200, vr: 'IS', level: 'PATIENT', column: 'p.num_studies', kind: 'int' },
   { tag: 0x00201202, vr: 'IS', level: 'PATIENT', column: 'p.num_series', kind: 'int' },
-  { tag: 0x00201204, vr: 'IS', level: 'PATIENT', column: 'p.num_instances', kind: 'int' },
+  { tag: 0x00201204, vr: 'IS', level: 'PATIENT', column: patientInstancesSql('p'), kind: 'int' },
   // STUDY (C.6.1.1.3, C.6.2.1.2)
   { tag: 0x0020000d, vr: 'UI', level: 'STUDY', column: 'st.study_uid', kind: 'uid' },
   { tag: 0x00080020, vr: 'DA', level: 'STUDY', column: 'st.study_date', kind: 'date' },
@@ -83,7 +84,7 @@ const KEYS: IndexedKey[] = [
       JOIN instances i2 ON i2.series_fk = se2.id WHERE se2.study_fk = st.id ORDER BY c))`,
   },
   { tag: 0x00201206, vr: 'IS', level: 'STUDY', column: 'st.num_series', kind: 'int' },
-  { tag: 0x00201208, vr: 'IS', level: 'STUDY', column: 'st.num_instances', kind: 'int' },
+  { tag: 0x00201208, vr: 'IS', level: 'STUDY', column: studyInstancesSql('st'), kind: 'int' },
   // SERIES (C.6.1.1.4)
   { tag: 0x0020000e, vr: 'UI', level: 'SERIES', column: 'se.series_uid', kind: 'uid' },
   { tag: 0x00080060, vr: 'CS', level: 'SERIES', column: 'se.modality', kind: 'text' },

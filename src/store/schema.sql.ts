@@ -1,10 +1,29 @@
 /**
- * SQLite schema of the instance index, version 1 (PRAGMA user_version).
- * Text attributes are stored decoded (UTF-8) as received; empty values are NULL.
+ * SQLite schema of the instance index (PRAGMA user_version): version 1 below, then the
+ * MIGRATIONS. Text attributes are stored decoded (UTF-8) as received; empty values are NULL.
  * Counts and ModalitiesInStudy (PS3.4 C.6.1.1.5) are derived and kept up to date by
- * IndexDb on every insert, update and delete, so Q/R can answer them without COUNT(*).
+ * IndexDb on every insert, update and delete, so Q/R can answer them without COUNT(*),
+ * except the instance counts of studies and patients (version 2): those are the sum of
+ * their series' counts (STUDY_INSTANCES / PATIENT_INSTANCES), so an instance added to a
+ * known series rewrites one parent row, not three (two WAL pages less per C-STORE).
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
+
+/** Schema changes from version N-1 to N (keys from 2 up to SCHEMA_VERSION). */
+export const MIGRATIONS: Record<number, string> = {
+  2: `ALTER TABLE studies DROP COLUMN num_instances;
+      ALTER TABLE patients DROP COLUMN num_instances;`,
+};
+
+/** Number of Study Related Instances of the study row aliased `st`. */
+export function studyInstancesSql(st: string): string {
+  return `(SELECT COALESCE(SUM(x.num_instances), 0) FROM series x WHERE x.study_fk = ${st}.id)`;
+}
+
+/** Number of Patient Related Instances of the patient row aliased `p`. */
+export function patientInstancesSql(p: string): string {
+  return `(SELECT COALESCE(SUM(x.num_instances), 0) FROM series x JOIN studies y ON y.id = x.study_fk WHERE y.patient_fk = ${p}.id)`;
+}
 
 export const SCHEMA_V1 = `
 CREATE TABLE patients (

@@ -4,6 +4,7 @@
  * so pages come back in milliseconds even on a small box.
  */
 import type { IndexDb } from '../store/index-db';
+import { studyInstancesSql } from '../store/schema.sql';
 
 export interface StudyFilter {
   /** Wildcards * and ?; without any, matches as a prefix. Case-insensitive. */
@@ -43,7 +44,7 @@ function where(f: StudyFilter): { sql: string; params: unknown[] } {
 }
 
 const STUDY_COLUMNS = `st.study_uid, st.study_date, st.study_time, st.study_description, st.accession_number, st.study_id,
-  st.modalities_in_study, st.num_series, st.num_instances, st.referring_physician_name,
+  st.modalities_in_study, st.num_series, ${studyInstancesSql('st')} AS num_instances, st.referring_physician_name,
   p.patient_id, p.patient_name, p.patient_birth_date, p.patient_sex`;
 
 /** Newest first (study date, time, then arrival), paged. */

@@ -5,11 +5,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpDir } from '../../helpers/tmp';
 import { IndexDb } from '../../../src/store/index-db';
-import { SCHEMA_VERSION } from '../../../src/store/schema.sql';
+import { SCHEMA_V1, SCHEMA_VERSION, patientInstancesSql, studyInstancesSql } from '../../../src/store/schema.sql';
 import { row } from '../../helpers/index-row';
 
 type Counts = { num_series: number; num_instances: number; modalities_in_study: string | null };
-const study = (db: IndexDb, uid: string) => db.db.prepare('SELECT * FROM studies WHERE study_uid = ?').get(uid) as Counts | undefined;
+const study = (db: IndexDb, uid: string) => db.db.prepare(`SELECT *, ${studyInstancesSql('studies')} AS num_instances FROM studies WHERE study_uid = ?`).get(uid) as Counts | undefined;
 const tableCount = (db: IndexDb, t: string) => (db.db.prepare(`SELECT COUNT(*) AS n FROM ${t}`).get() as { n: number }).n;
 
 test('schema is versioned; WAL and synchronous=NORMAL (files are the durable truth; recovery re-indexes) on a file database', async (t) => {
@@ -28,6 +28,32 @@ test('schema is versioned; WAL and synchronous=NORMAL (files are the durable tru
   assert.throws(() => IndexDb.open(join(dir, 'sub', 'index.sqlite')), /INDEX_SCHEMA_TOO_NEW|newer/);
 });
 
+test('a version 1 index is migrated in place: rows kept, study/patient instance counts now derived from the series', async (t) => {
+  const dir = await tmpDir('idx-v1-', t);
+  const file = join(dir, 'index.sqlite');
+  const Database = (await import('better-sqlite3')).default;
+  const old = new Database(file);
+  old.exec(SCHEMA_V1);
+  old.exec(`INSERT INTO patients (id, patient_id, num_studies, num_series, num_instances, updated_at) VALUES (1, 'P1', 1, 1, 2, 'x');
+    INSERT INTO studies (id, study_uid, patient_fk, num_series, num_instances, updated_at) VALUES (1, '1.2.9.1', 1, 1, 2, 'x');
+    INSERT INTO series (id, series_uid, study_fk, modality, num_instances, updated_at) VALUES (1, '1.2.9.1.1', 1, 'CT', 2, 'x');
+    INSERT INTO instances (sop_uid, series_fk, sop_class_uid, transfer_syntax, size, data_set_offset, path, received_at)
+      VALUES ('1.1', 1, '1.2.840.10008.5.1.4.1.1.2', '1.2.840.10008.1.2', 10, 0, 'instances/aa/a.dcm', 'x'),
+             ('1.2', 1, '1.2.840.10008.5.1.4.1.1.2', '1.2.840.10008.1.2', 10, 0, 'instances/aa/b.dcm', 'x');`);
+  old.pragma('user_version = 1');
+  old.close();
+  const db = IndexDb.open(file);
+  assert.equal(db.db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+  assert.equal(db.countInstances(), 2);
+  const cols = (table: string) => (db.db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>).map((c) => c.name);
+  assert.ok(!cols('studies').includes('num_instances') && !cols('patients').includes('num_instances'), 'the stored counts are gone');
+  assert.equal(study(db, '1.2.9.1')?.num_instances, 2);
+  db.upsertInstance(row({ sopInstanceUid: '1.3', patientId: 'P1', studyInstanceUid: '1.2.9.1', seriesInstanceUid: '1.2.9.1.1', modality: 'CT' }));
+  assert.equal(study(db, '1.2.9.1')?.num_instances, 3);
+  assert.deepEqual(db.integrityCheck(), []);
+  db.close();
+});
+
 test('patient, study, series and instance rows with counts and ModalitiesInStudy', () => {
   const db = IndexDb.open(':memory:');
   db.upsertInstance(row({ sopInstanceUid: '1.1' }));
@@ -36,7 +62,7 @@ test('patient, study, series and instance rows with counts and ModalitiesInStudy
   db.upsertInstance(row({ sopInstanceUid: '1.4', seriesInstanceUid: '1.2.9.1.3', modality: 'CT' }));
   assert.equal(db.countInstances(), 4);
   assert.deepEqual({ ...study(db, '1.2.9.1') } as Counts, { ...study(db, '1.2.9.1'), num_series: 3, num_instances: 4, modalities_in_study: 'CT\\SR' });
-  const p = db.db.prepare('SELECT * FROM patients').get() as Record<string, unknown>;
+  const p = db.db.prepare(`SELECT *, ${patientInstancesSql('patients')} AS num_instances FROM patients`).get() as Record<string, unknown>;
   assert.equal(p.num_studies, 1);
   assert.equal(p.num_instances, 4);
   assert.equal(p.patient_name_norm, 'DOE^JOHN');
@@ -100,8 +126,8 @@ test('a series received instance after instance: counts stay exact on the fast p
   const db = IndexDb.open(':memory:');
   const recount = (): [number, number, number] => {
     const s = db.db.prepare("SELECT num_instances AS n FROM series WHERE series_uid = '1.2.9.7.1'").get() as { n: number };
-    const st = db.db.prepare("SELECT num_instances AS n, num_series AS ns FROM studies WHERE study_uid = '1.2.9.7'").get() as { n: number; ns: number };
-    const p = db.db.prepare("SELECT num_instances AS n FROM patients WHERE patient_id = 'P7'").get() as { n: number };
+    const st = db.db.prepare(`SELECT ${studyInstancesSql('studies')} AS n, num_series AS ns FROM studies WHERE study_uid = '1.2.9.7'`).get() as { n: number; ns: number };
+    const p = db.db.prepare(`SELECT ${patientInstancesSql('patients')} AS n FROM patients WHERE patient_id = 'P7'`).get() as { n: number };
     return [s.n, st.n, p.n];
   };
   const base = { patientId: 'P7', studyInstanceUid: '1.2.9.7', seriesInstanceUid: '1.2.9.7.1' };
