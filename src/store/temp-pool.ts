@@ -128,7 +128,9 @@ export class TempPool {
         return;
       }
       if (this.takes !== takesBefore && this.ready.length >= this.low) {
-        this.fillWhenQuiet();
+        // Not fillWhenQuiet(): this loop still counts as filling, so it would schedule nothing
+        // and the pool would wait for the next take() to be refilled.
+        this.fillAfter(this.idleMs);
         return;
       }
     }

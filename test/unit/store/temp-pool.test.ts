@@ -100,6 +100,17 @@ test('files taken while a fill runs stop it after its batch (the burst has the d
   assert.equal(n.created, made, 'no further batch during the (long) quiet wait');
 });
 
+test('a fill stopped by a burst resumes by itself once the store is quiet (no further take needed)', async (t) => {
+  const dir = await spareDir(t);
+  const { fs } = countingFs();
+  const pool = new TempPool(dir, fs, { size: 40, batch: 4, low: 2, idleMs: 50 });
+  t.after(() => pool.close());
+  pool.start();
+  await until('the first files ready', () => pool.available >= 4);
+  closeSync(pool.take()!.fd); // while the start-up fill runs: it stops after its batch
+  await until('the pool full again without another take()', () => pool.available === 40, 5000);
+});
+
 test('creations failing (disk full): take() returns undefined once the ready files are used, and tries again later', async (t) => {
   const dir = await spareDir(t);
   let full = false;
