@@ -4,11 +4,11 @@
  * `<root>/instances/ab/<sha1(SOP UID)>.dcm`, each a Part 10 file whose data set is
  * byte-identical to what the peer sent.
  */
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { IncomingInstance, type BeginInfo, type TempFile } from './incoming-instance';
 import { buildFileMeta, parseFileMeta } from './part10';
 import { parseHeader, SUPPORTED_SYNTAXES, type HeaderAttributes } from './header';
-import { absoluteInstancePath, INSTANCE_BUCKETS, spareDir, instanceRelPath, isAcceptableUid, tmpDir, tmpFileName, trimUid } from './paths';
+import { INSTANCE_BUCKETS, spareDir, instanceRelPath, isAcceptableUid, tmpDir, tmpFileName, trimUid } from './paths';
 import { IndexDb, type InstanceRow, type SqliteDb } from './index-db';
 import { STORE_STATUS, StoreError } from './store-errors';
 import { nodeStoreFs, type StoreFs } from './store-fs';
@@ -80,8 +80,12 @@ export class InstanceStore {
   private readonly buckets = new Set<string>();
   private readonly dirSync: DirSyncer;
 
+  /** The root as an absolute path (what absoluteInstancePath() would prefix). */
+  private readonly absRoot: string;
+
   constructor(private readonly opts: InstanceStoreOptions) {
     this.root = opts.root;
+    this.absRoot = resolve(opts.root);
     this.fs = opts.fs ?? withAdaptiveFsync(nodeStoreFs, { inlineAllowed: () => this.receiving <= 1 });
     this.dirSync = new DirSyncer(this.fs, (dir, e) => opts.warn?.(`fsync of ${dir} failed (recovery re-checks at start): ${(e as Error).message}`));
   }
@@ -198,15 +202,9 @@ export class InstanceStore {
   private async finalize(info: BeginInfo, tmp: TempFile, extra?: ExtraInTransaction, header?: Promise<HeaderAttributes>): Promise<StoreResult> {
     const h = await (header ?? this.checkedHeader(info, tmp));
     const relPath = instanceRelPath(info.sopInstanceUid);
-    const abs = absoluteInstancePath(this.root, relPath);
-    const row: InstanceRow = {
-      ...h,
-      sopInstanceUid: info.sopInstanceUid, sopClassUid: info.sopClassUid,
-      studyInstanceUid: h.studyInstanceUid!, seriesInstanceUid: h.seriesInstanceUid!,
-      transferSyntaxUid: info.transferSyntaxUid, size: tmp.dataSetOffset + tmp.dataSetLength,
-      dataSetOffset: tmp.dataSetOffset, path: relPath,
-      callingAe: info.callingAe || null, calledAe: info.calledAe || null, receivedAt: new Date().toISOString(),
-    };
+    // relPath is ours (instances/<2 hex>/<sha1>.dcm): no resolve() and escape check needed here.
+    const abs = `${this.absRoot}/${relPath}`;
+    const row = instanceRow(h, info, tmp, relPath);
     return this.withLock(info.sopInstanceUid, () => this.place(tmp, abs, row, extra));
   }
 
@@ -332,4 +330,26 @@ function cannotUnderstand(msg: string, cause?: unknown): StoreError {
 
 function mismatch(msg: string): StoreError {
   return new StoreError('STORE_DATASET_MISMATCH', STORE_STATUS.dataSetMismatch, msg);
+}
+
+/**
+ * The index row of a received instance, field by field (one object shape for every row:
+ * spreading the header's 27 attributes and overriding some cost ~10 µs per C-STORE).
+ */
+function instanceRow(h: HeaderAttributes, info: BeginInfo, tmp: TempFile, relPath: string): InstanceRow {
+  return {
+    specificCharacterSet: h.specificCharacterSet,
+    sopClassUid: info.sopClassUid, sopInstanceUid: info.sopInstanceUid,
+    patientName: h.patientName, patientNameFull: h.patientNameFull, patientNameNorm: h.patientNameNorm,
+    patientId: h.patientId, patientBirthDate: h.patientBirthDate, patientSex: h.patientSex,
+    studyInstanceUid: h.studyInstanceUid!, studyDate: h.studyDate, studyTime: h.studyTime,
+    studyDescription: h.studyDescription, accessionNumber: h.accessionNumber,
+    referringPhysicianName: h.referringPhysicianName, referringPhysicianNameFull: h.referringPhysicianNameFull,
+    studyId: h.studyId, seriesInstanceUid: h.seriesInstanceUid!, seriesNumber: h.seriesNumber,
+    modality: h.modality, seriesDescription: h.seriesDescription, instanceNumber: h.instanceNumber,
+    numberOfFrames: h.numberOfFrames, rows: h.rows, columns: h.columns,
+    transferSyntaxUid: info.transferSyntaxUid, size: tmp.dataSetOffset + tmp.dataSetLength,
+    dataSetOffset: tmp.dataSetOffset, path: relPath,
+    callingAe: info.callingAe || null, calledAe: info.calledAe || null, receivedAt: new Date().toISOString(),
+  };
 }
