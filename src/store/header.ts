@@ -122,14 +122,19 @@ class Cursor {
 }
 
 /** PS3.5 7.1: one element header. In Implicit VR the VR comes from the dictionary. */
+/** 'AA'..'ZZ', indexed by (first letter - 'A') * 26 + (second - 'A'). */
+const VR_NAMES: string[] = Array.from({ length: 26 * 26 }, (_, i) => String.fromCharCode(0x41 + Math.floor(i / 26), 0x41 + (i % 26)));
+
 function readElementHeader(c: Cursor, enc: Enc): { tag: number; vr: string; length: number } {
   const tag = c.tag(enc.little);
   if (tag === ITEM || tag === ITEM_DELIM || tag === SEQ_DELIM) return { tag, vr: '', length: c.u32(enc.little) };
   if (enc.implicit) return { tag, vr: WANTED[tag] ?? 'UN', length: c.u32(true) };
   c.ensure(2);
-  const vr = c.buf.toString('latin1', c.pos, c.pos + 2);
+  const a = c.buf[c.pos] - 0x41;
+  const b = c.buf[c.pos + 1] - 0x41;
   c.pos += 2;
-  if (!/^[A-Z]{2}$/.test(vr)) throw new HeaderParseError(`invalid VR at byte ${c.pos - 2}`);
+  if (a < 0 || a > 25 || b < 0 || b > 25) throw new HeaderParseError(`invalid VR at byte ${c.pos - 2}`);
+  const vr = VR_NAMES[a * 26 + b]; // no string made per element
   if (LONG_VRS.has(vr)) {
     c.skip(2);
     return { tag, vr, length: c.u32(enc.little) };

@@ -223,7 +223,8 @@ export class IncomingInstance<R = unknown> extends Writable {
   private tempFile(): TempFile {
     this.done ??= {
       path: this.tmpPath, entryDurable: this.spare !== undefined, dataSetOffset: this.meta.length,
-      dataSetLength: this.bytesReceived, head: Buffer.concat(this.headParts, this.headLength),
+      dataSetLength: this.bytesReceived,
+      head: this.headParts.length === 1 ? this.headParts[0] : Buffer.concat(this.headParts, this.headLength), // already a copy
     };
     return this.done;
   }
