@@ -77,25 +77,29 @@ function checkAe(ae: string, what: string): string {
 export function buildFileMeta(m: FileMetaInput): Buffer {
   // Only (0002,0003) changes from one instance of an association to the next: the rest of
   // the group is built once per SOP class, syntax and AE titles.
-  const key = [m.mediaStorageSopClassUid, m.transferSyntaxUid, m.implementationClassUid, m.implementationVersionName, m.sourceAeTitle, m.sendingAeTitle, m.receivingAeTitle].join('\0');
+  const key = `${m.mediaStorageSopClassUid}\0${m.transferSyntaxUid}\0${m.implementationClassUid}\0${m.implementationVersionName}\0${m.sourceAeTitle}\0${m.sendingAeTitle}\0${m.receivingAeTitle}`;
   let parts = metaParts.get(key);
   if (!parts) {
     if (metaParts.size >= 256) metaParts.clear();
     parts = buildMetaParts(m);
     metaParts.set(key, parts);
   }
-  // One zeroed buffer (the preamble is zeros) written in place: a C-STORE builds one each.
+  // One buffer written in place: a C-STORE builds one each.
   const uid = m.mediaStorageSopInstanceUid;
   const uidLength = uid.length + (uid.length % 2);
   const groupLength = parts.before.length + 8 + uidLength + parts.after.length;
-  const out = Buffer.alloc(PREAMBLE_LENGTH + 4 + 12 + groupLength);
+  // allocUnsafe: a slice of Node's pool (a zeroed Buffer.alloc is its own ArrayBuffer each
+  // time); every byte is written below, the preamble zeroed by hand.
+  const out = Buffer.allocUnsafe(PREAMBLE_LENGTH + 4 + 12 + groupLength);
+  out.fill(0, 0, PREAMBLE_LENGTH);
   let off = out.write(MAGIC, PREAMBLE_LENGTH, 'latin1') + PREAMBLE_LENGTH;
   // (0002,0000) File Meta Information Group Length UL: bytes after this element to the end of group 0002
   off = writeShortHeader(out, off, 0x0000, 'UL', 4);
   off = out.writeUInt32LE(groupLength, off);
   off += parts.before.copy(out, off);
   off = writeShortHeader(out, off, 0x0003, 'UI', uidLength);
-  off += out.write(uid, off, 'latin1') + (uid.length % 2); // UI pad: the trailing NUL is already there
+  off += out.write(uid, off, 'latin1');
+  if (uid.length % 2) out[off++] = 0x00; // UI pads with a trailing NUL
   parts.after.copy(out, off);
   return out;
 }

@@ -77,7 +77,7 @@ export class TempPool {
     this.takes++;
     let h: TempFileHandle | undefined;
     while (!h && this.ready.length) {
-      const path = this.ready.shift()!;
+      const path = this.ready.pop()!; // any ready file will do: pop() is O(1), shift() moved the whole list
       try {
         h = { path, fd: this.fs.openSync(path, 'r+') };
       } catch (e) {

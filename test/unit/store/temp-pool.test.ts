@@ -140,7 +140,7 @@ test('a ready file removed by hand is skipped', async (t) => {
   const pool = new TempPool(dir, nodeStoreFs, { size: 3, idleMs: 10_000 });
   t.after(() => pool.close());
   pool.adopt(names);
-  unlinkSync(names[0]);
+  unlinkSync(names[2]); // the next one taken (the last ready)
   const h = pool.take();
   assert.equal(h?.path, names[1]);
   closeSync(h!.fd);
@@ -153,17 +153,17 @@ test('a ready file that cannot be opened for writing (left by another user) is d
   const fs: StoreFs = {
     ...nodeStoreFs,
     openSync: (p, flags) => {
-      if (p === names[0]) throw Object.assign(new Error(`EACCES: permission denied, open '${p}'`), { code: 'EACCES' });
+      if (p === names[1]) throw Object.assign(new Error(`EACCES: permission denied, open '${p}'`), { code: 'EACCES' });
       return nodeStoreFs.openSync(p, flags);
     },
   };
   const pool = new TempPool(dir, fs, { size: 2, idleMs: 10_000 });
   t.after(() => pool.close());
   pool.adopt(names);
-  const h = pool.take();
-  assert.equal(h?.path, names[1]);
+  const h = pool.take(); // y first (the last ready): unusable, dropped; then x
+  assert.equal(h?.path, names[0]);
   closeSync(h!.fd);
-  await until('the unusable file deleted', () => !readdirSync(dir).includes('x.part'));
+  await until('the unusable file deleted', () => !readdirSync(dir).includes('y.part'));
 });
 
 test('size 0 ([Storage] spareFiles = 0): nothing is made, files left from a larger pool are still used', async (t) => {
