@@ -26,7 +26,8 @@
  * the message is delivered with `datasetError`, so the service can answer with a
  * failure status (e.g. A700 out of resources) and the association lives on.
  */
-import { finished, type Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
+import { onSettled } from '../util/settled';
 import { EdgeError } from '../util/errors';
 import type { Pdv } from '../ul/pdu-types';
 import { decodeCommand, hasDataset, type CommandSet } from './command';
@@ -191,9 +192,8 @@ export class MessageAssembler<S extends Writable = Writable> {
       return;
     }
     entry.msg.dataset = sink;
-    // finished() keeps an 'error' listener attached until the sink settles.
-    const cleanup = finished(sink, (err) => {
-      cleanup();
+    // An 'error' listener stays attached until the sink settles.
+    onSettled(sink, (err) => {
       if (this.dead) return;
       if (err) entry.msg.datasetError ??= err;
       entry.settled = true;

@@ -8,7 +8,7 @@
  * whose `status` goes into the C-STORE-RSP. The temp file is removed at once.
  */
 import { Writable } from 'node:stream';
-import { finished } from 'node:stream/promises';
+import { settled } from '../util/settled';
 import { EdgeError } from '../util/errors';
 import { StoreError, toStoreError } from './store-errors';
 import type { StoreFs } from './store-fs';
@@ -200,7 +200,7 @@ export class IncomingInstance<R = unknown> extends Writable {
     if (this.destroyed && !this.writableFinished) throw new EdgeError('STORE_DISCARDED', 'commit() after discard()');
     if (!this.writableEnded) this.end();
     try {
-      await finished(this, { readable: false });
+      await settled(this);
     } catch (e) {
       await this.removeTemp(); // destroyed while committing (association aborted)
       throw toStoreError(e, 'receiving the data set');
@@ -237,7 +237,7 @@ export class IncomingInstance<R = unknown> extends Writable {
       return;
     }
     this.destroy();
-    await finished(this).catch(() => undefined);
+    await settled(this).catch(() => undefined);
     await this.removeTemp();
   }
 
