@@ -145,10 +145,13 @@ export class IncomingInstance<R = unknown> extends Writable {
       .then(() => cb(), cb);
   }
 
-  /** Copies (the chunk may be a view of a socket buffer) the start of the data set. */
+  /**
+   * Keeps the start of the data set (views, not copies: as with any Writable, a chunk
+   * handed to write() is never reused by its producer; socket reads are fresh buffers).
+   */
   private keepHead(b: Buffer): void {
     if (this.headLength >= HEAD_BYTES) return;
-    const part = Buffer.from(b.subarray(0, HEAD_BYTES - this.headLength));
+    const part = b.length <= HEAD_BYTES - this.headLength ? b : b.subarray(0, HEAD_BYTES - this.headLength);
     this.headParts.push(part);
     this.headLength += part.length;
   }
@@ -224,7 +227,7 @@ export class IncomingInstance<R = unknown> extends Writable {
     this.done ??= {
       path: this.tmpPath, entryDurable: this.spare !== undefined, dataSetOffset: this.meta.length,
       dataSetLength: this.bytesReceived,
-      head: this.headParts.length === 1 ? this.headParts[0] : Buffer.concat(this.headParts, this.headLength), // already a copy
+      head: this.headParts.length === 1 ? this.headParts[0] : Buffer.concat(this.headParts, this.headLength),
     };
     return this.done;
   }
