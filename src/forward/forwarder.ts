@@ -18,6 +18,9 @@ import { destinationKey, forwardSettings, validateForwardConfig, type ForwardSet
 import { matchesAll, tagsNeeded } from './match';
 import { QueueDb } from './queue-db';
 import { Retention } from './retention';
+
+/** How often the high-water mark is checked (at most; never less often than retention runs). */
+const HIGH_WATER_CHECK_MS = 5000;
 import { DestinationWorker, type JobKind } from './worker';
 
 export interface ForwarderOptions {
@@ -43,6 +46,7 @@ export class Forwarder {
   private readonly kinds: JobKind[] = [];
   private readonly retention: Retention;
   private retentionTimer?: NodeJS.Timeout;
+  private highWaterTimer?: NodeJS.Timeout;
   private retentionSoon?: NodeJS.Timeout;
   private started = false;
   private readonly log: Logger;
@@ -112,6 +116,10 @@ export class Forwarder {
     const every = this.o.retentionIntervalMs ?? 60_000;
     this.retentionTimer = setInterval(() => this.runRetention(), every);
     this.retentionTimer.unref();
+    // The high-water mark is checked more often (one statfs when under it): a disk filling
+    // up is not left for a minute.
+    this.highWaterTimer = setInterval(() => this.runHighWater(), Math.min(every, HIGH_WATER_CHECK_MS));
+    this.highWaterTimer.unref();
     this.runRetention();
     const waiting = this.queue.summary().filter((s) => s.state === 'pending' || s.state === 'held' || s.state === 'dead');
     for (const s of waiting) this.log.info(`forward ${s.destination}: ${s.n} ${s.state} job(s)`);
@@ -132,6 +140,7 @@ export class Forwarder {
   async stop(): Promise<void> {
     this.started = false;
     clearInterval(this.retentionTimer);
+    clearInterval(this.highWaterTimer);
     clearTimeout(this.retentionSoon);
     await Promise.all([...this.workers.values()].map((w) => w.stop()));
     this.workers.clear();
@@ -181,6 +190,15 @@ export class Forwarder {
       this.runRetention();
     }, 1000);
     this.retentionSoon.unref();
+  }
+
+  private runHighWater(): void {
+    if (!this.settings.retention.highWater) return;
+    try {
+      this.retention.runHighWater(this.settings.retention);
+    } catch (e) {
+      this.log.error(`retention: ${errorMessage(e)}`);
+    }
   }
 
   private runRetention(): void {

@@ -37,16 +37,40 @@ export class Retention {
     const r: RetentionReport = { afterForward: 0, aged: 0, highWater: 0, bytes: 0 };
     if (s.deleteAfterForward) this.sweep(FORWARDED, [], r, 'afterForward', () => true);
     if (s.maxAgeMs > 0) this.sweep(AGED, [new Date(now - s.maxAgeMs).toISOString()], r, 'aged', () => true);
-    if (s.highWater) {
-      let excess = this.excessBytes(s.highWater);
-      if (excess > 0) {
-        this.sweep(FORWARDED, [], r, 'highWater', (c) => { if (excess <= 0) return false; excess -= c.size; return true; });
-        if (excess > 0) this.log.warn(`storage above high-water mark: ${excess} byte(s) more in use, but no forwarded instance is left to delete`);
-      }
-    }
+    if (s.highWater) this.highWater(s.highWater, r);
     const n = r.afterForward + r.aged + r.highWater;
     if (n) this.log.info(`retention deleted ${n} instance(s), ${r.bytes} bytes (after forward ${r.afterForward}, by age ${r.aged}, high water ${r.highWater})`);
     return r;
+  }
+
+  /** Only the high-water rule (cheap when under the mark: one statfs); for frequent checks. */
+  runHighWater(s: RetentionSettings): RetentionReport {
+    const r: RetentionReport = { afterForward: 0, aged: 0, highWater: 0, bytes: 0 };
+    if (!s.highWater) return r;
+    this.highWater(s.highWater, r);
+    if (r.highWater) this.log.info(`retention deleted ${r.highWater} instance(s), ${r.bytes} bytes (high water ${r.highWater})`);
+    return r;
+  }
+
+  /**
+   * Above the mark: first the index's write-ahead log is checkpointed and truncated (it can
+   * hold megabytes that cost no image), then the oldest forwarded instances go until use is
+   * under the mark.
+   */
+  private highWater(h: { percent?: number; bytes?: number }, r: RetentionReport): void {
+    let excess = this.excessBytes(h);
+    if (excess <= 0) return;
+    if (h.percent !== undefined) {
+      try {
+        this.index.db.pragma('wal_checkpoint(TRUNCATE)');
+      } catch (e) {
+        this.log.warn(`retention: checkpoint of the index failed: ${(e as Error).message}`);
+      }
+      excess = this.excessBytes(h);
+      if (excess <= 0) return;
+    }
+    this.sweep(FORWARDED, [], r, 'highWater', (c) => { if (excess <= 0) return false; excess -= c.size; return true; });
+    if (excess > 0) this.log.warn(`storage above high-water mark: ${excess} byte(s) more in use, but no forwarded instance is left to delete`);
   }
 
   /** Bytes above the mark: file-system use for a percentage, sum of instance sizes for a size. */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { IndexDb } from '../../../src/store/index-db';
 import { QueueDb, type JobState } from '../../../src/forward/queue-db';
@@ -75,4 +75,23 @@ test('highWater (store size): oldest forwarded first, until below the mark', asy
   assert.ok(s.gone(a) && s.gone(b));
   for (const p of [c, d, e]) assert.ok(s.kept(p), p);
   assert.equal(s.r.run({ deleteAfterForward: false, maxAgeMs: 0, highWater: { bytes: 3000 } }).highWater, 0, 'below the mark: nothing more');
+});
+
+test('highWater (file-system percentage), checked on its own: the index WAL is truncated before any image goes; only forwarded ones go', async (t) => {
+  const s = await setup(t);
+  const a = s.add(['done'], 5);
+  const c = s.add(['pending'], 6);
+  const wal = join(s.root, 'index.sqlite-wal');
+  s.index.db.exec('CREATE TABLE scratch (b BLOB)');
+  const put = s.index.db.prepare('INSERT INTO scratch VALUES (?)');
+  for (let i = 0; i < 300; i++) s.index.transaction(() => put.run(Buffer.alloc(3000)));
+  assert.ok(statSync(wal).size > 1024 * 1024, `the WAL grew (${statSync(wal).size} bytes)`);
+  // A mark no file system can be under: the WAL is truncated, then every forwarded instance goes.
+  const rep = s.r.runHighWater({ deleteAfterForward: false, maxAgeMs: 0, highWater: { percent: 0.0001 } });
+  assert.equal(rep.highWater, 1);
+  assert.ok(s.gone(a));
+  assert.ok(s.kept(c), 'a queued instance stays');
+  // Truncated to nothing before the deletion; the deletion's own commit is all it holds now.
+  assert.ok(statSync(wal).size < 64 * 1024, `WAL ${statSync(wal).size} bytes`);
+  assert.equal(s.r.runHighWater({ deleteAfterForward: false, maxAgeMs: 0, highWater: { percent: 100 } }).highWater, 0, 'under the mark: nothing');
 });
