@@ -79,15 +79,23 @@ export async function startAgent(build: (port: number, dataDir: string) => strin
 export interface SpawnedAgent { proc: ChildProcess; port: number; dataDir: string; iniPath: string; output(): string; stop(signal?: NodeJS.Signals): Promise<number | null> }
 
 /** Runs the bundled CLI `run` with an INI written to a temp folder. */
-export async function spawnAgent(build: (port: number, dataDir: string) => string, t?: AfterContext, env: Record<string, string> = {}): Promise<SpawnedAgent> {
+export async function spawnAgent(build: (port: number, dataDir: string) => string, t?: AfterContext, env: Record<string, string> = {}, o: { onStarting?: (proc: ChildProcess, output: string) => void } = {}): Promise<SpawnedAgent> {
   const port = await freePort();
   const dataDir = await agentDataDir('edge-cli-');
   const iniPath = join(dataDir, 'edge.ini');
   writeFileSync(iniPath, build(port, dataDir));
   let out = '';
   const proc = spawn(process.execPath, [CLI, 'run', '--config', iniPath], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  proc.stdout!.on('data', (d) => { out += d; });
-  proc.stderr!.on('data', (d) => { out += d; });
+  let starting = false;
+  const onData = (d: Buffer): void => {
+    out += d;
+    if (!starting && o.onStarting && /starting with/.test(out)) {
+      starting = true;
+      o.onStarting(proc, out);
+    }
+  };
+  proc.stdout!.on('data', onData);
+  proc.stderr!.on('data', onData);
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
   const stop = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> => {
     if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);

@@ -56,6 +56,22 @@ test('run: SIGHUP reloads; a broken file on reload keeps the running configurati
   assert.equal(await a.stop(), 0);
 });
 
+test('run: a SIGHUP while starting (systemd reload, before the agent listens) is held and applied once up', async (t) => {
+  let early = false;
+  const a = await spawnAgent(open(), t, {}, {
+    onStarting: (p, out) => {
+      early = !/listening/.test(out);
+      p.kill('SIGHUP'); // with no handler yet its default action would end the process
+    },
+  });
+  const echo = await runDcmtk('echoscu', ['-aet', 'X', '-aec', 'EDGE', '127.0.0.1', String(a.port)]);
+  assert.equal(echo.code, 0, a.output());
+  for (let i = 0; i < 50 && !/configuration reloaded/.test(a.output()); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.match(a.output(), /configuration reloaded/, 'the held SIGHUP was applied');
+  t.diagnostic(`SIGHUP sent before listening: ${early}`);
+  assert.equal(await a.stop(), 0);
+});
+
 test('pduDump and dimseDump write files that pdudump prints', async (t) => {
   const a = await spawnAgent(open({ Options: ['pduDump = On', 'dimseDump = On'] }), t);
   const r = await runDcmtk('echoscu', ['-aet', 'DUMPER', '-aec', 'EDGE', '127.0.0.1', String(a.port)]);

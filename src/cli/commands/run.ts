@@ -33,15 +33,29 @@ export async function run(argv: string[]): Promise<number> {
   const { config: loaded, path } = loadAgentConfig(str(a, 'config'));
   const log = createLogger({ debug: loaded.options.debug, file: loaded.options.debugFile }, 'agent');
   log.info(`dicom-edge ${loaded.localAe.implementationVersionName} starting with ${path}`);
-  let current = await tuned(loaded, log);
-  const agent = new Agent({ config: current, log });
-  const addr = await agent.start();
+  // Signals that arrive while starting (systemd's ExecReload, a quick stop) are held and
+  // acted on once the agent is up: without a handler, SIGHUP's default action would kill it.
+  const early: NodeJS.Signals[] = [];
+  const hold = (sig: NodeJS.Signals): void => void early.push(sig);
+  for (const sig of SIGNALS) process.on(sig, hold);
+  let current: Config;
+  let agent: Agent;
+  let addr: { address: string; port: number };
+  let consoles: Awaited<ReturnType<typeof startConsoleServices>>;
   /** SIGHUP and the console's `apply`: open associations keep running. Throws ConfigError. */
   const reload = async (): Promise<void> => {
     current = await tuned(loadConfig(path), log);
     agent.reload(current);
   };
-  const consoles = await startConsoleServices({ agent, configPath: path, config: () => current, reload, log, listening: `${addr.address}:${addr.port}` });
+  try {
+    current = await tuned(loaded, log);
+    agent = new Agent({ config: current, log });
+    addr = await agent.start();
+    consoles = await startConsoleServices({ agent, configPath: path, config: () => current, reload, log, listening: `${addr.address}:${addr.port}` });
+  } catch (e) {
+    for (const sig of SIGNALS) process.off(sig, hold);
+    throw e;
+  }
   // systemd Type=notify: READY only once listening; WATCHDOG pings; nothing without NOTIFY_SOCKET.
   const onError = (m: string): void => log.warn(`sd_notify: ${m}`);
   void notify(['READY=1', `STATUS=listening on ${addr.address}:${addr.port}`], { onError });
@@ -58,13 +72,19 @@ export async function run(argv: string[]): Promise<number> {
         .then(() => 0, (e) => { log.error(errorMessage(e)); return 1; })
         .then((code) => stopped.then(() => resolve(code)));
     };
-    process.on('SIGTERM', () => stop('SIGTERM'));
-    process.on('SIGINT', () => stop('SIGINT'));
-    process.on('SIGHUP', () => {
+    const hup = (): void => {
       reload().catch((e) => {
         const lines = e instanceof ConfigError ? e.problems : [errorMessage(e)];
         log.error(`reload refused, keeping the running configuration:\n${lines.join('\n')}`);
       });
-    });
+    };
+    const onSignal = (sig: NodeJS.Signals): void => (sig === 'SIGHUP' ? hup() : stop(sig));
+    for (const sig of SIGNALS) {
+      process.off(sig, hold);
+      process.on(sig, onSignal);
+    }
+    for (const sig of early.splice(0)) onSignal(sig);
   });
 }
+
+const SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
