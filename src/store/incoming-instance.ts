@@ -171,8 +171,10 @@ export class IncomingInstance<R = unknown> extends Writable {
     } else {
       written = this.fsops.writeAt(fd, this.crc.mark(), 0);
     }
+    let stage = 'writing the data set';
     written
       .then(() => {
+        stage = 'syncing the data set';
         const synced = this.fsops.fsync(fd); // on the thread pool; the callback's work overlaps it
         this.onReceived?.(this.tempFile());
         return synced;
@@ -181,7 +183,7 @@ export class IncomingInstance<R = unknown> extends Writable {
         this.fd = null;
         return this.fsops.close(fd);
       })
-      .catch((e) => this.fail(e, 'syncing the data set'))
+      .catch((e) => this.fail(e, stage))
       .then(() => cb(), cb);
   }
 

@@ -236,6 +236,20 @@ for (const code of ['ENOSPC', 'EDQUOT', 'EIO']) {
   });
 }
 
+test('a small data set (written once, at its end) on a full disk: A700 naming the write, nothing partial left', async (t) => {
+  const { root, index, store } = await setup(t, { fs: failingFs(100, 'ENOSPC') });
+  const inst = begin(store);
+  const data = sampleDataSet(EVR_LE, { pixels: 2000 });
+  await send(inst, data);
+  const e = await rejection(inst.commit());
+  assert.equal(e.status, 0xa700);
+  assert.match(e.message, /writing the data set.*ENOSPC|ENOSPC.*writing the data set/);
+  assert.deepEqual(tmpFiles(root), []);
+  assert.deepEqual(instanceFiles(root), []);
+  for (const f of readdirSync(join(root, 'spare'))) assert.equal(statSync(join(root, 'spare', f)).size, 0, `spare/${f} is an empty ready file`);
+  assert.equal(index.countInstances(), 0);
+});
+
 test('fsync failure at the end: A700 and nothing left', async (t) => {
   const { root, store } = await setup(t, { fs: failingFs(0, 'EIO', 'fsync') });
   const e = await rejection(store1(store, sampleDataSet(EVR_LE)));
