@@ -18,10 +18,10 @@ import { destinationKey, forwardSettings, validateForwardConfig, type ForwardSet
 import { matchesAll, tagsNeeded } from './match';
 import { QueueDb } from './queue-db';
 import { Retention } from './retention';
+import { DestinationWorker, type JobKind } from './worker';
 
 /** How often the high-water mark is checked (at most; never less often than retention runs). */
 const HIGH_WATER_CHECK_MS = 5000;
-import { DestinationWorker, type JobKind } from './worker';
 
 export interface ForwarderOptions {
   config: Config;

@@ -121,10 +121,10 @@ class Cursor {
   }
 }
 
-/** PS3.5 7.1: one element header. In Implicit VR the VR comes from the dictionary. */
 /** 'AA'..'ZZ', indexed by (first letter - 'A') * 26 + (second - 'A'). */
 const VR_NAMES: string[] = Array.from({ length: 26 * 26 }, (_, i) => String.fromCharCode(0x41 + Math.floor(i / 26), 0x41 + (i % 26)));
 
+/** PS3.5 7.1: one element header. In Implicit VR the VR comes from the dictionary. */
 function readElementHeader(c: Cursor, enc: Enc): { tag: number; vr: string; length: number } {
   const tag = c.tag(enc.little);
   if (tag === ITEM || tag === ITEM_DELIM || tag === SEQ_DELIM) return { tag, vr: '', length: c.u32(enc.little) };

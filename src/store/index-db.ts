@@ -158,29 +158,28 @@ export class IndexDb {
     }
     const sig = parentSignature(row);
     const known = this.parents.get(row.seriesInstanceUid);
+    // A new instance under parents seen last (its own check: the fast path must not count a replaced row twice).
     if (known && known.sig === sig && !this.hasInstance(row.sopInstanceUid)) {
       this.insertUnderKnownParents(row, known.fks);
       return;
     }
-    {
-      const s = this.stmts;
-      // Parents the instance, its series or its study had before: they may be left empty.
-      const before = s.instanceFks.get(row.sopInstanceUid) as Fks | undefined;
-      const oldSeriesStudy = s.seriesStudy.get(row.seriesInstanceUid) as { fk: number } | undefined;
-      const oldStudyPatient = s.studyPatient.get(row.studyInstanceUid) as { fk: number } | undefined;
-      const params = { ...row, patientIdKey: row.patientId ?? '', referringPhysicianNameNorm: normName(row.referringPhysicianName) };
-      const patientFk = (s.upsertPatient.get(params) as { id: number }).id;
-      const studyFk = (s.upsertStudy.get({ ...params, patientFk }) as { id: number }).id;
-      const seriesFk = (s.upsertSeries.get({ ...params, studyFk }) as { id: number }).id;
-      s.upsertInstance.run(...instanceParams(row, seriesFk));
-      this.refresh(
-        [seriesFk, before?.seriesFk],
-        [studyFk, before?.studyFk, oldSeriesStudy?.fk],
-        [patientFk, before?.patientFk, oldStudyPatient?.fk],
-      );
-      if (this.parents.size > 1024) this.parents.clear();
-      this.parents.set(row.seriesInstanceUid, { sig, fks: { seriesFk, studyFk, patientFk } });
-    }
+    const s = this.stmts;
+    // Parents the instance, its series or its study had before: they may be left empty.
+    const before = s.instanceFks.get(row.sopInstanceUid) as Fks | undefined;
+    const oldSeriesStudy = s.seriesStudy.get(row.seriesInstanceUid) as { fk: number } | undefined;
+    const oldStudyPatient = s.studyPatient.get(row.studyInstanceUid) as { fk: number } | undefined;
+    const params = { ...row, patientIdKey: row.patientId ?? '', referringPhysicianNameNorm: normName(row.referringPhysicianName) };
+    const patientFk = (s.upsertPatient.get(params) as { id: number }).id;
+    const studyFk = (s.upsertStudy.get({ ...params, patientFk }) as { id: number }).id;
+    const seriesFk = (s.upsertSeries.get({ ...params, studyFk }) as { id: number }).id;
+    s.upsertInstance.run(...instanceParams(row, seriesFk));
+    this.refresh(
+      [seriesFk, before?.seriesFk],
+      [studyFk, before?.studyFk, oldSeriesStudy?.fk],
+      [patientFk, before?.patientFk, oldStudyPatient?.fk],
+    );
+    if (this.parents.size > 1024) this.parents.clear();
+    this.parents.set(row.seriesInstanceUid, { sig, fks: { seriesFk, studyFk, patientFk } });
   }
 
   private insertUnderKnownParents(row: InstanceRow, fks: Fks): void {

@@ -43,10 +43,7 @@ const MAGIC = 'DICM';
 /** One Explicit VR LE element with a 16-bit length (PS3.5 7.1.2). */
 function shortElement(element: number, vr: string, value: Buffer): Buffer {
   const h = Buffer.alloc(8);
-  h.writeUInt16LE(0x0002, 0);
-  h.writeUInt16LE(element, 2);
-  h.write(vr, 4, 'latin1');
-  h.writeUInt16LE(value.length, 6);
+  writeShortHeader(h, 0, element, vr, value.length);
   return Buffer.concat([h, value]);
 }
 
