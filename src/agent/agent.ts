@@ -62,6 +62,9 @@ export class Agent {
       root: c.storage.path, aeTitle: c.localAe.aeTitle, implementationClassUid: c.localAe.implementationClassUid,
       implementationVersionName: c.localAe.implementationVersionName, duplicates: c.storage.duplicates, index: this.index,
       warn: (m) => o.log.warn(m), spareFiles: c.storage.spareFiles,
+      // An fsync inline would stall a forward in progress: with both, the PACS waited on our
+      // fsyncs (forward benchmark 1.36–1.46× → 1.18–1.30×).
+      loopBusy: () => this.forwarder.sending,
     });
     this.worklist = new Worklist({ index: this.index, config: () => this.config, log: o.log.child('worklist') });
     this.mpps = new Mpps({ index: this.index, forwarder: this.forwarder, config: () => this.config, log: o.log.child('mpps') });

@@ -147,6 +147,12 @@ export class Forwarder {
     this.workerDb?.close();
   }
 
+  /** Some destination has a batch on the wire (its worker needs the event loop to keep the PACS fed). */
+  get sending(): boolean {
+    for (const w of this.workers.values()) if (w.sending) return true;
+    return false;
+  }
+
   /** Wakes every worker (after an operator command in this process). */
   wakeAll(): void {
     for (const w of this.workers.values()) w.wake();

@@ -110,6 +110,12 @@ export class DestinationWorker {
     await this.closeChannel();
   }
 
+  /** A batch is being sent (the store then keeps its fsyncs off the event loop). */
+  get sending(): boolean {
+    return this.inBatch;
+  }
+  private inBatch = false;
+
   /** Sends one batch; false when there was nothing to do. */
   private async step(): Promise<boolean> {
     this.waker.consume();
@@ -119,6 +125,7 @@ export class DestinationWorker {
     const jobs = q.due(this.destination, this.now(), BATCH);
     if (!jobs.length) return false;
     q.markInFlight(jobs.map((j) => j.id), this.now());
+    this.inBatch = true;
     const outcomes: JobOutcome[] = [];
     const blocked = new Set<string>();
     let delivered = 0;
@@ -157,6 +164,7 @@ export class DestinationWorker {
       }
     } finally {
       flush();
+      this.inBatch = false;
     }
     if (downError) this.expireOld(downError);
     const d = q.destination(this.destination);

@@ -38,6 +38,11 @@ export interface InstanceStoreOptions {
   warn?: (message: string) => void;
   /** Empty files kept ready in spare/ for bursts (src/store/temp-pool.ts); default 1024, 0 = none. */
   spareFiles?: number;
+  /**
+   * Something else in this process needs the event loop now (the forwarder sending): the
+   * file fsyncs then go to the thread pool instead of blocking the loop (adaptive-fsync.ts).
+   */
+  loopBusy?: () => boolean;
 }
 
 export interface StoreResult {
@@ -86,7 +91,7 @@ export class InstanceStore {
   constructor(private readonly opts: InstanceStoreOptions) {
     this.root = opts.root;
     this.absRoot = resolve(opts.root);
-    this.fs = opts.fs ?? withAdaptiveFsync(nodeStoreFs, { inlineAllowed: () => this.receiving <= 1 });
+    this.fs = opts.fs ?? withAdaptiveFsync(nodeStoreFs, { inlineAllowed: () => this.receiving <= 1 && !opts.loopBusy?.() });
     this.dirSync = new DirSyncer(this.fs, (dir, e) => opts.warn?.(`fsync of ${dir} failed (recovery re-checks at start): ${(e as Error).message}`));
   }
 
@@ -309,6 +314,11 @@ export class InstanceStore {
   /** The pool's fs: its fsyncs of empty files go to the thread pool, never inline (adaptive-fsync.ts). */
   private poolFs(): StoreFs {
     return this.opts.fs ?? nodeStoreFs;
+  }
+
+  /** File fsyncs run on the event loop so far (adaptive-fsync.ts; 0 with an injected fs). */
+  get inlineFsyncs(): number {
+    return (this.fs as Partial<{ inlineCount: number }>).inlineCount ?? 0;
   }
 
   /** Ready pool files (empty files in spare/). */

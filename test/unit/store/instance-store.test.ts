@@ -22,13 +22,13 @@ const dcmjs = require('dcmjs') as { data: { DicomMessage: { readFile(ab: ArrayBu
 
 const UID = '1.2.3.4.5.6.7';
 
-async function setup(t: { after(fn: () => unknown): unknown }, o: { duplicates?: DuplicatePolicy; fs?: StoreFs; hook?: ExtraInTransaction } = {}) {
+async function setup(t: { after(fn: () => unknown): unknown }, o: { duplicates?: DuplicatePolicy; fs?: StoreFs; hook?: ExtraInTransaction; loopBusy?: () => boolean } = {}) {
   const root = await tmpDir('store-'); // removed when the file ends (t.after hooks run first to last)
   const index = IndexDb.open(join(root, 'index.sqlite'));
   t.after(() => index.close());
   const store = new InstanceStore({
     root, aeTitle: 'EDGE', implementationClassUid: '1.2.840.114093.1.1', implementationVersionName: '00.01.00.00',
-    duplicates: o.duplicates ?? 'overwrite', index, fs: o.fs, extraInTransaction: o.hook, spareFiles: 8,
+    duplicates: o.duplicates ?? 'overwrite', index, fs: o.fs, extraInTransaction: o.hook, spareFiles: 8, loopBusy: o.loopBusy,
   });
   t.after(() => store.close()); // recover() starts the file pool: stop it before the folder goes
   await store.init();
@@ -411,4 +411,23 @@ test('receptions in progress are counted from begin() to their fsync, or until d
   const c = begin(store, EVR_LE, 'not/a/uid');
   await c.commit().catch(() => undefined);
   assert.equal(store.receptionsInProgress, 0, 'a refused reception ends too');
+});
+
+test('the fsync runs on the event loop only while nothing else needs it: not while the forwarder is sending', async (t) => {
+  let forwarding = false;
+  const { store } = await setup(t, { loopBusy: () => forwarding });
+  await store.recover();
+  const one = async (uid: string) => {
+    const inst = begin(store, EVR_LE, uid);
+    await send(inst, sampleDataSet(EVR_LE, { sopInstanceUid: uid }));
+    assert.equal((await inst.commit()).status, 0);
+  };
+  await one('1.2.3.911');
+  assert.equal(store.inlineFsyncs, 1, 'alone: inline');
+  forwarding = true;
+  await one('1.2.3.912');
+  assert.equal(store.inlineFsyncs, 1, 'while forwarding: on the thread pool');
+  forwarding = false;
+  await one('1.2.3.913');
+  assert.equal(store.inlineFsyncs, 2);
 });
