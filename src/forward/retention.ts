@@ -61,16 +61,30 @@ export class Retention {
     let excess = this.excessBytes(h);
     if (excess <= 0) return;
     if (h.percent !== undefined) {
-      try {
-        this.index.db.pragma('wal_checkpoint(TRUNCATE)');
-      } catch (e) {
-        this.log.warn(`retention: checkpoint of the index failed: ${(e as Error).message}`);
-      }
+      this.truncateWal();
       excess = this.excessBytes(h);
       if (excess <= 0) return;
     }
     this.sweep(FORWARDED, [], r, 'highWater', (c) => { if (excess <= 0) return false; excess -= c.size; return true; });
     if (excess > 0) this.log.warn(`storage above high-water mark: ${excess} byte(s) more in use, but no forwarded instance is left to delete`);
+  }
+
+  /**
+   * Checkpoints the index and truncates its WAL, without waiting: with a reader in another
+   * process (a `dicom-edge queue`) it is skipped this time rather than block the event loop
+   * for the busy timeout.
+   */
+  private truncateWal(): void {
+    const db = this.index.db;
+    const timeout = db.pragma('busy_timeout', { simple: true }) as number;
+    try {
+      db.pragma('busy_timeout = 0');
+      db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch (e) {
+      this.log.warn(`retention: checkpoint of the index failed: ${(e as Error).message}`);
+    } finally {
+      db.pragma(`busy_timeout = ${timeout}`);
+    }
   }
 
   /** Bytes above the mark: file-system use for a percentage, sum of instance sizes for a size. */

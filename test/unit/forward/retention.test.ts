@@ -93,5 +93,6 @@ test('highWater (file-system percentage), checked on its own: the index WAL is t
   assert.ok(s.kept(c), 'a queued instance stays');
   // Truncated to nothing before the deletion; the deletion's own commit is all it holds now.
   assert.ok(statSync(wal).size < 64 * 1024, `WAL ${statSync(wal).size} bytes`);
+  assert.equal(s.index.db.pragma('busy_timeout', { simple: true }), 5000, 'the busy timeout is back after the no-wait checkpoint');
   assert.equal(s.r.runHighWater({ deleteAfterForward: false, maxAgeMs: 0, highWater: { percent: 100 } }).highWater, 0, 'under the mark: nothing');
 });
