@@ -41,8 +41,36 @@ export function onCleanup(run: () => unknown, opts: { t?: AfterContext; sync?: (
     if (i >= 0) entries.splice(i, 1);
     await run();
   };
-  if (opts.t) opts.t.after(runOnce);
+  if (opts.t) perTest(opts.t).push(runOnce);
   return runOnce;
+}
+
+/**
+ * One t.after hook per test that runs its cleanups newest first: node:test runs a test's
+ * after hooks in registration order, which removed a folder (a Chromium profile, an agent's
+ * data) before the process still writing into it was stopped.
+ */
+const testCleanups = new WeakMap<AfterContext, Array<() => Promise<void>>>();
+function perTest(t: AfterContext): Array<() => Promise<void>> {
+  let list = testCleanups.get(t);
+  if (!list) {
+    const own: Array<() => Promise<void>> = [];
+    list = own;
+    testCleanups.set(t, own);
+    t.after(async () => {
+      const errors: unknown[] = [];
+      for (const run of own.splice(0).reverse()) {
+        try {
+          await run();
+        } catch (err) {
+          errors.push(err);
+        }
+      }
+      if (errors.length === 1) throw errors[0];
+      if (errors.length > 1) throw new AggregateError(errors, `${errors.length} cleanup(s) failed`);
+    });
+  }
+  return list;
 }
 
 /** Runs every pending cleanup, newest first. Errors are collected and reported once. */
