@@ -8,6 +8,7 @@
 //
 //   node scripts/bench/forward.mjs [--reps 3] [--count 300] [--rows 512] [--keep] [--cli FILE]
 //
+// Experiments: EDGE_BENCH_NETWORK="socketSndBuf = 4194304" adds lines to the agent's [Network].
 // dicom-edge is timed once idle with its spare files ready (<data>/spare full), not in
 // its first second after start. Every listener binds 127.0.0.1 (bindlo shim for Orthanc); TCP_NODELAY=1 for DCMTK and
 // Orthanc. Needs dist/dicom-edge.js (built here if missing), DCMTK, Orthanc and gcc.
@@ -129,7 +130,7 @@ async function main() {
     const dataDir = path.join(tmp, `edge-${r}`);
     fs.mkdirSync(dataDir, { recursive: true });
     const port = await freePort();
-    const ini = `${edgeIni({ port, dataDir, aeTitle: 'EDGE' })}\n[RemoteAE]\nuserName = PACS\naetitle = ORTHANC\nip = 127.0.0.1\nport = ${orthanc.dicomPort}\n\n[Route]\nto = PACS\n`;
+    const ini = `${edgeIni({ port, dataDir, aeTitle: 'EDGE' }).replace('[Network]', `[Network]\n${process.env.EDGE_BENCH_NETWORK ?? ''}`)}\n[RemoteAE]\nuserName = PACS\naetitle = ORTHANC\nip = 127.0.0.1\nport = ${orthanc.dicomPort}\n\n[Route]\nto = PACS\n`;
     fs.writeFileSync(path.join(dataDir, 'edge.ini'), ini);
     const edge = await startListener('dicom-edge', process.execPath, [...(process.env.EDGE_PROF ? ["--cpu-prof", "--cpu-prof-dir", process.env.EDGE_PROF] : []), cli, 'run', '--config', path.join(dataDir, 'edge.ini')], { port, env });
     live.add(edge);
