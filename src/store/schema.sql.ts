@@ -4,7 +4,7 @@
  * Counts and ModalitiesInStudy (PS3.4 C.6.1.1.5) are derived and kept up to date by
  * IndexDb on every insert, update and delete, so Q/R can answer them without COUNT(*),
  * except the instance counts of studies and patients (version 2): those are the sum of
- * their series' counts (STUDY_INSTANCES / PATIENT_INSTANCES), so an instance added to a
+ * their series' counts (studyInstancesSql / patientInstancesSql), so an instance added to a
  * known series rewrites one parent row, not three (two WAL pages less per C-STORE).
  */
 export const SCHEMA_VERSION = 2;
