@@ -6,7 +6,10 @@
 // of the per-rep ratios, each rep running both back to back (the machine's speed drifts
 // between reps; the ratio of the medians is printed too), then one JSON line. "Complete" = Orthanc's GET /statistics CountInstances reaches the count (polled).
 //
-//   node scripts/bench/forward.mjs [--reps 3] [--count 300] [--rows 512] [--keep] [--cli FILE]
+//   node scripts/bench/forward.mjs [--reps 3] [--count 300] [--rows 512] [--keep] [--timeline] [--cli FILE]
+//
+// Each via-edge rep also prints Orthanc's storing rate while storescu was sending and after
+// (PHASES_NOTE); --timeline prints every polled count (ms since start: instances in Orthanc).
 //
 // Experiments: EDGE_BENCH_NETWORK="socketSndBuf = 4194304" adds lines to the agent's [Network].
 // dicom-edge is timed once idle with its spare files ready (<data>/spare full), not in
@@ -30,6 +33,7 @@ const { values: opt } = parseArgs({
     rows: { type: 'string', default: '512' },
     limit: { type: 'string', default: '300' },
     keep: { type: 'boolean', default: false },
+    timeline: { type: 'boolean', default: false },
     cli: { type: 'string', default: path.join(repo, 'dist', 'dicom-edge.js') },
   },
 });
@@ -81,9 +85,10 @@ async function startOrthanc(env) {
 }
 
 /** Resolves with ms since `t0` once Orthanc holds `n` instances. */
-async function untilComplete(orthanc, n, t0) {
+async function untilComplete(orthanc, n, t0, timeline) {
   for (;;) {
     const s = await rest(orthanc.httpPort, '/statistics');
+    timeline?.push([Math.round(performance.now() - t0), s.CountInstances]);
     if (s.CountInstances >= n) return performance.now() - t0;
     if (performance.now() - t0 > limitMs) throw new Error(`Orthanc has ${s.CountInstances}/${n} after ${limitMs} ms`);
     await sleep(25);
@@ -101,10 +106,28 @@ async function oneRun(orthanc, port, calledAe, input, env, edge) {
   const cpu0 = { orthanc: procCpuMs(orthanc.proc.pid), edge: edge ? procCpuMs(edge.proc.pid) : 0 };
   const t0 = performance.now();
   const send = timeStorescu({ port, calledAe, input, env, limitMs });
-  const [sent, complete] = await Promise.all([send, untilComplete(orthanc, count, t0)]);
+  const timeline = [];
+  const [sent, complete] = await Promise.all([send, untilComplete(orthanc, count, t0, timeline)]);
+  if (opt.timeline) console.log(`  timeline (ms: instances in Orthanc): ${timeline.map(([t, c]) => `${t}:${c}`).join(' ')}`);
   const cpu = { orthanc: procCpuMs(orthanc.proc.pid) - cpu0.orthanc, edge: edge ? procCpuMs(edge.proc.pid) - cpu0.edge : 0 };
-  return { sendMs: sent.ms ?? sent, completeMs: complete, sent, cpu };
+  const sendMs = sent.ms ?? sent;
+  return { sendMs, completeMs: complete, sent, cpu, phases: phases(timeline, sendMs, complete) };
 }
+
+/**
+ * PHASES_NOTE: Orthanc's storing rate while storescu was still sending (to dicom-edge,
+ * which receives, fsyncs and indexes at the same time) and after it finished (dicom-edge
+ * only forwarding), from the polled counts. It shows where the via-edge time goes.
+ */
+function phases(timeline, sendMs, completeMs) {
+  let during = 0;
+  for (const [t, c] of timeline) if (t <= sendMs) during = c;
+  const after = count - during;
+  const rate = (n, ms) => (ms > 0 ? (n / ms) * 1000 : NaN);
+  return { during, after, duringPerS: rate(during, sendMs), afterPerS: rate(after, completeMs - sendMs) };
+}
+
+const phaseText = (p) => `Orthanc stored ${p.during} while storescu sent (${p.duringPerS.toFixed(0)}/s), ${p.after} after (${Number.isFinite(p.afterPerS) ? p.afterPerS.toFixed(0) : '-'}/s)`;
 
 async function main() {
   if (!fs.existsSync(cli)) {
@@ -120,6 +143,7 @@ async function main() {
   const orthanc = await startOrthanc(listenerEnv);
   const direct = [];
   const viaEdge = [];
+  const phaseRuns = [];
   for (let r = 0; r < reps; r++) {
     await emptyOrthanc(orthanc);
     const d = await oneRun(orthanc, orthanc.dicomPort, 'ORTHANC', input, env);
@@ -137,7 +161,9 @@ async function main() {
     await waitForSpareFiles(dataDir); // idle with its spare files ready, as a box that has been running
     const e = await oneRun(orthanc, port, 'EDGE', input, env, edge);
     viaEdge.push(e.completeMs);
+    phaseRuns.push({ during: e.phases.during, duringPerS: Math.round(e.phases.duringPerS), afterPerS: Math.round(e.phases.afterPerS), directPerS: Math.round((count / d.completeMs) * 1000) });
     console.log(`rep ${r + 1} via edge: complete in Orthanc after ${e.completeMs.toFixed(0)} ms (storescu → dicom-edge took ${e.sendMs.toFixed(0)} ms; CPU: Orthanc ${e.cpu.orthanc} ms, dicom-edge ${e.cpu.edge} ms)`);
+    console.log(`  ${phaseText(e.phases)}; direct: ${(count / d.completeMs * 1000).toFixed(0)}/s`);
     await edge.stop();
     live.delete(edge);
     // The data folder stays until the end (deleting many files slows the next creations; see ingest.mjs).
@@ -147,7 +173,7 @@ async function main() {
   const repRatios = viaEdge.map((e, k) => e / direct[k]);
   const ratio = median(repRatios);
   console.log(`median: direct ${md.toFixed(0)} ms, via dicom-edge ${me.toFixed(0)} ms; ratio ${ratio.toFixed(2)}× (median of the reps' ratios ${repRatios.map((x) => x.toFixed(2)).join(', ')}; ratio of the medians ${(me / md).toFixed(2)}×) (target ≤ ${TARGET}×) ${ratio <= TARGET ? 'OK' : 'ABOVE TARGET'}`);
-  console.log(JSON.stringify({ bench: 'forward', count, rows, reps, directMs: direct.map(Math.round), edgeMs: viaEdge.map(Math.round), medianDirectMs: Math.round(md), medianEdgeMs: Math.round(me), ratio: Number(ratio.toFixed(3)), repRatios: repRatios.map((x) => Number(x.toFixed(3))), ratioOfMedians: Number((me / md).toFixed(3)), target: TARGET }));
+  console.log(JSON.stringify({ bench: 'forward', count, rows, reps, directMs: direct.map(Math.round), edgeMs: viaEdge.map(Math.round), medianDirectMs: Math.round(md), medianEdgeMs: Math.round(me), ratio: Number(ratio.toFixed(3)), repRatios: repRatios.map((x) => Number(x.toFixed(3))), ratioOfMedians: Number((me / md).toFixed(3)), target: TARGET, phases: phaseRuns }));
   return ratio <= TARGET ? 0 : 1;
 }
 
