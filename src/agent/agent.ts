@@ -24,6 +24,7 @@ import type { Association } from '../ul/association';
 import { DicomServer } from '../ul/server';
 import { serverTlsOptions, tlsSettings } from '../ul/tls';
 import { ActivityLog, startWebServer, type WebServer } from '../web';
+import { hostPort } from '../util/address';
 
 export interface AgentOptions {
   config: Config;
@@ -89,7 +90,7 @@ export class Agent {
     this.print.start();
     this.worklist.start();
     const addr = await this.listenDicom(c);
-    this.log.info(`${c.localAe.aeTitle} listening on ${addr.address}:${addr.port} (max PDU ${c.network.maxPdu}, SO_SNDBUF ${c.network.socketSndBuf}, SO_RCVBUF ${c.network.socketRcvBuf}, dimseSize ${c.memory.dimseSize}, max associations ${c.network.maxAssociations})`);
+    this.log.info(`${c.localAe.aeTitle} listening on ${hostPort(addr.address, addr.port)} (max PDU ${c.network.maxPdu}, SO_SNDBUF ${c.network.socketSndBuf}, SO_RCVBUF ${c.network.socketRcvBuf}, dimseSize ${c.memory.dimseSize}, max associations ${c.network.maxAssociations})`);
     this.web = await startWebServer(c, {
       index: this.index, store: this.store, storeRoot: c.storage.path, config: () => this.config, activity: this.activity,
       log: this.log.child('web'), reload: (nc) => this.reload(nc),
@@ -103,7 +104,7 @@ export class Agent {
     const t = tlsSettings(c);
     const secure = t && t.port > 0
       ? await this.server.listenTls(t.port, c.network.bind, serverTlsOptions(t), t.allowedSubjects) : undefined;
-    if (secure) this.log.info(`DICOM TLS listening on ${secure.address}:${secure.port} (TLS >= ${t!.minVersion.slice(4)}, client certificate ${t!.verifyClient ? 'required' : 'not required'})`);
+    if (secure) this.log.info(`DICOM TLS listening on ${hostPort(secure.address, secure.port)} (TLS >= ${t!.minVersion.slice(4)}, client certificate ${t!.verifyClient ? 'required' : 'not required'})`);
     if (secure && t!.only) return secure;
     return this.server.listen(c.network.port, c.network.bind);
   }
@@ -124,8 +125,8 @@ export class Agent {
   /** [Network] port/bind changed on reload: listen there; on failure keep the old listener. */
   private moveListener(c: Config): void {
     this.server.relisten(c.network.port, c.network.bind).then(
-      (a) => this.log.info(`${c.localAe.aeTitle} now listening on ${a.address}:${a.port}; open associations continue`),
-      (e: Error) => this.log.error(`cannot listen on ${c.network.bind}:${c.network.port} (${e.message}); still on the previous address`),
+      (a) => this.log.info(`${c.localAe.aeTitle} now listening on ${hostPort(a.address, a.port)}; open associations continue`),
+      (e: Error) => this.log.error(`cannot listen on ${hostPort(c.network.bind, c.network.port)} (${e.message}); still on the previous address`),
     );
   }
 

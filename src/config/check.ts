@@ -7,6 +7,7 @@ import { defaultIniText } from './default-ini';
 import { EMBEDDED_LABEL, parseConfig, readKernelBufferLimits, resolveConfigPath, type ParseResultSet } from './load';
 import { resolve } from 'node:path';
 import './features'; // every feature's sections, keys and abbreviations
+import { hostPort } from '../util/address';
 
 export interface CheckResult {
   ok: boolean;
@@ -41,7 +42,7 @@ function report(r: ParseResultSet, label: string): CheckResult {
   const c = r.config;
   if (c) {
     const contexts = c.server.contexts.reduce((n, s) => n + s.sopClassUids.length, 0);
-    lines.push(`${label}: OK — AE ${c.localAe.aeTitle} on ${c.network.bind}:${c.network.port}, ${contexts} server SOP classes, ${c.remotes.length} remote AE(s), ${r.warnings.length} warning(s)`);
+    lines.push(`${label}: OK — AE ${c.localAe.aeTitle} on ${hostPort(c.network.bind, c.network.port)}, ${contexts} server SOP classes, ${c.remotes.length} remote AE(s), ${r.warnings.length} warning(s)`);
   } else {
     lines.push(`${label}: ${r.problems.length} problem(s), ${r.warnings.length} warning(s)`);
   }

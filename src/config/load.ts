@@ -331,8 +331,9 @@ function addWarnings(ctx: Ctx, c: Config, limits: KernelBufferLimits): void {
   const open = 'anyone may connect: keep it On in a clinical (production) environment';
   if (!c.options.verifyRemoteAe) ctx.warn(lineOf(ctx, 'Options', 'verifyRemoteAe'), `verifyRemoteAe is Off: ${open}`);
   if (!c.options.verifyIPAddr) ctx.warn(lineOf(ctx, 'Options', 'verifyIPAddr'), `verifyIPAddr is Off: ${open}`);
-  else if (c.server.accept.length === 0) {
-    ctx.warn(lineOf(ctx, 'Server'), 'verifyIPAddr is On but [Server] has no accept lines: every association will be refused');
+  else if (c.server.accept.length === 0 && c.remotes.length === 0) {
+    // A [RemoteAE] also admits its AE title from its address (ul/negotiation.ts peerAllowed).
+    ctx.warn(lineOf(ctx, 'Server'), 'verifyIPAddr is On but there are no [Server] accept lines and no [RemoteAE] sections: every association will be refused');
   }
   const check = (opt: 'socketSndBuf' | 'socketRcvBuf', max: number | undefined, file: string) => {
     if (max === undefined || isAuto(ctx, 'Network', opt) || c.network[opt] <= max) return;

@@ -9,6 +9,7 @@ import { packageVersion } from '../config/version';
 import type { Logger } from '../util/log';
 import type { AgentStatus, ApplyResult, ConfigText, ConsoleBackend, QueueRow } from './backend';
 import { diskInfo, echoRemote, readConfigFile, restartNeeded, restoreConfigBackup, tuneReport, writeConfigFile } from './backend-common';
+import { hostPort } from '../util/address';
 
 /** What a forwarder attached to the agent may offer (looked up, not required). */
 interface QueueSource { summary(): Array<{ destination: string; state: string; n: number; oldest?: number }> }
@@ -45,7 +46,7 @@ export class AgentBackend implements ConsoleBackend {
     const q = this.queueSource();
     return {
       version: packageVersion(), pid: process.pid, uptimeSeconds: process.uptime(), aeTitle: c.localAe.aeTitle,
-      listening: this.o.listening ?? `${c.network.bind}:${c.network.port}`, configPath: this.o.configPath,
+      listening: this.o.listening ?? hostPort(c.network.bind, c.network.port), configPath: this.o.configPath,
       associations: [...this.o.agent.associations].map((a) => ({
         id: a.id, callingAe: a.callingAe, calledAe: a.calledAe, peer: a.peerAddress, state: a.state,
       })),

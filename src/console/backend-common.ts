@@ -17,6 +17,7 @@ import { echo } from '../services/echo';
 import { VERIFICATION_SOP_CLASS } from '../dicom/uids';
 import type { DiskInfo } from './backend';
 import './config-section';
+import { hostPort } from '../util/address';
 
 /** The same parse as `config check`; throws ConfigError with every problem. */
 export function validateConfigText(text: string, path: string): { config: LoadedConfig; warnings: string[] } {
@@ -107,7 +108,7 @@ export async function echoRemote(config: Config, name: string, log: Logger): Pro
   try {
     const status = await echo(channel);
     const hex = status.toString(16).padStart(4, '0');
-    return `C-ECHO ${remote.aeTitle}@${remote.ip}:${remote.port}: status 0x${hex}${status === 0 ? ' (Success)' : ' (failed)'}`;
+    return `C-ECHO ${remote.aeTitle}@${hostPort(remote.ip, remote.port)}: status 0x${hex}${status === 0 ? ' (Success)' : ' (failed)'}`;
   } finally {
     await channel.assoc.release().catch(() => undefined);
   }

@@ -11,6 +11,7 @@ import { appendSection, optionName, removeOption, removeSection, sectionDef, set
 import { UsageError, type CommandContext, type ConsoleCommand } from './command-table';
 import { worklistConsoleCommand } from '../worklist/local-items';
 import { worklistSettings } from '../worklist/config';
+import { hostPort } from '../util/address';
 
 function sectionOption(word: string | undefined, usage: string): { section: string; option: string } {
   const dot = word?.lastIndexOf('.') ?? -1;
@@ -93,7 +94,7 @@ function remoteList(ctx: CommandContext): string[] {
   const c = ctx.pending.parsed();
   if (!c) return ['the pending configuration has problems: "show problems"'];
   if (c.remotes.length === 0) return ['no remote AEs configured'];
-  return c.remotes.map((r) => `  ${(r.userName ?? '-').padEnd(16)} ${r.aeTitle.padEnd(16)} ${r.ip}:${r.port}${r.comment ? `  ${r.comment}` : ''}`);
+  return c.remotes.map((r) => `  ${(r.userName ?? '-').padEnd(16)} ${r.aeTitle.padEnd(16)} ${hostPort(r.ip, r.port)}${r.comment ? `  ${r.comment}` : ''}`);
 }
 
 const remote: ConsoleCommand = {
@@ -105,7 +106,7 @@ const remote: ConsoleCommand = {
       if (words.length < 4) throw new UsageError(REMOTE_USAGE, 'remote add needs NAME AETITLE IP PORT');
       const [name, ae, ip, port, ...more] = words;
       const entries: [string, string][] = [['userName', name], ['aetitle', ae], ['ip', ip], ['port', port], ...optionWords(more, 'RemoteAE', REMOTE_USAGE)];
-      return edited(ctx, appendSection(ctx.pending.text, 'RemoteAE', entries), `remote ${name} (${ae} at ${ip}:${port}) added`);
+      return edited(ctx, appendSection(ctx.pending.text, 'RemoteAE', entries), `remote ${name} (${ae} at ${hostPort(ip, port)}) added`);
     }
     if (sub === 'del' || sub === 'delete') {
       if (words.length !== 1) throw new UsageError(REMOTE_USAGE);

@@ -20,6 +20,7 @@ import type { RetrySettings } from './config';
 import { backoffMs, isOutOfResources, limitReached, verdictOf } from './policy';
 import type { DueJob, JobOutcome, QueueDb } from './queue-db';
 import { Waker } from '../util/waker';
+import { hostPort } from '../util/address';
 
 /**
  * Jobs that are not stored instances, sent by the same workers with the same retries and
@@ -296,7 +297,7 @@ export class DestinationWorker {
     try {
       channel = await openChannel({ config, peer: { aeTitle: remote.aeTitle, host: remote.ip, port: remote.port, remote }, contexts, log: this.o.log });
     } catch (e) {
-      throw new DestinationDown(`association with ${remote.aeTitle}@${remote.ip}:${remote.port}: ${errorMessage(e)}`);
+      throw new DestinationDown(`association with ${remote.aeTitle}@${hostPort(remote.ip, remote.port)}: ${errorMessage(e)}`);
     }
     this.channel = channel;
     this.proposed = new Set(contexts.map((c) => c.abstractSyntax));

@@ -20,6 +20,7 @@ import { mapDisplayFormat, mapFilmSize, mapMagnification } from './layout';
 import { colourToGrey, to8Bit, withItem } from './pixels';
 import { isWarning } from './status';
 import { TAG, UID } from './uids';
+import { hostPort } from '../util/address';
 
 export type PrintOutcome =
   | { kind: 'done'; status: number; warnings: string[] }
@@ -59,7 +60,7 @@ export async function openPrinter(config: Config, printer: PrinterDef, colour: b
   try {
     return await openChannel({ config, peer: { aeTitle: r.aeTitle, host: r.ip, port: r.port, remote: r }, contexts: printContexts(colour), log });
   } catch (e) {
-    throw new PrinterDown(`association with ${r.aeTitle}@${r.ip}:${r.port}: ${errorMessage(e)}`);
+    throw new PrinterDown(`association with ${r.aeTitle}@${hostPort(r.ip, r.port)}: ${errorMessage(e)}`);
   }
 }
 

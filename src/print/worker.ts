@@ -16,6 +16,7 @@ import { readJob } from './spool-files';
 import type { PrintJobRow, SpoolDb } from './spool-db';
 import type { SpoolJobContent } from './job';
 import { Waker } from '../util/waker';
+import { hostPort } from '../util/address';
 
 export interface PrinterWorkerOptions {
   name: string;
@@ -94,7 +95,7 @@ export class PrinterWorker {
       this.changed(job.id);
       return 'busy';
     }
-    this.o.log.info(`print ${this.o.name}: job ${job.id} (${job.films} film(s), ${job.images} image(s)) → ${printer.remote.aeTitle}@${printer.remote.ip}:${printer.remote.port}`);
+    this.o.log.info(`print ${this.o.name}: job ${job.id} (${job.films} film(s), ${job.images} image(s)) → ${printer.remote.aeTitle}@${hostPort(printer.remote.ip, printer.remote.port)}`);
     const out = await (this.o.print ?? printToPrinter)(this.o.config(), printer, content, this.o.log);
     this.record(job, out);
     this.changed(job.id);

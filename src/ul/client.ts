@@ -11,6 +11,7 @@ import { Association } from './association';
 import { acceptedContexts, buildAssociateRq, type ProposalInput, type ProposedContext } from './proposal';
 import type { AssociateRj } from './pdu-types';
 import { tuneSocket } from './socket-options';
+import { hostPort } from '../util/address';
 
 export interface ConnectOptions {
   host: string;
@@ -43,11 +44,11 @@ function connectSocket(o: ConnectOptions): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host: o.host, port: o.port });
     const ms = o.readTimeout > 0 ? o.readTimeout * 1000 : 0;
-    const timer = ms ? setTimeout(() => { socket.destroy(); reject(new EdgeError('UL_CONNECT_TIMEOUT', `no connection to ${o.host}:${o.port} within ${o.readTimeout} s`)); }, ms) : undefined;
+    const timer = ms ? setTimeout(() => { socket.destroy(); reject(new EdgeError('UL_CONNECT_TIMEOUT', `no connection to ${hostPort(o.host, o.port)} within ${o.readTimeout} s`)); }, ms) : undefined;
     socket.once('connect', () => { if (timer) clearTimeout(timer); resolve(socket); });
     socket.once('error', (e) => {
       if (timer) clearTimeout(timer);
-      reject(new EdgeError('UL_CONNECT_FAILED', `cannot connect to ${o.host}:${o.port}: ${e.message}`, { cause: e }));
+      reject(new EdgeError('UL_CONNECT_FAILED', `cannot connect to ${hostPort(o.host, o.port)}: ${e.message}`, { cause: e }));
     });
   });
 }
@@ -57,7 +58,7 @@ function secure(raw: net.Socket, o: ConnectOptions): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
     const s = tls.connect({ ...o.tls, socket: raw, host: o.host }); // host: what the certificate must name
     const ms = o.readTimeout > 0 ? o.readTimeout * 1000 : 0;
-    const fail = (e: Error): void => { if (timer) clearTimeout(timer); s.destroy(); reject(new EdgeError('UL_TLS_FAILED', `TLS with ${o.host}:${o.port} failed: ${e.message}`, { cause: e })); };
+    const fail = (e: Error): void => { if (timer) clearTimeout(timer); s.destroy(); reject(new EdgeError('UL_TLS_FAILED', `TLS with ${hostPort(o.host, o.port)} failed: ${e.message}`, { cause: e })); };
     const timer = ms ? setTimeout(() => fail(new Error(`no handshake within ${o.readTimeout} s`)), ms) : undefined;
     s.once('secureConnect', () => { if (timer) clearTimeout(timer); s.off('error', fail); resolve(s); });
     s.once('error', fail);
@@ -78,7 +79,7 @@ export async function requestAssociation(o: ConnectOptions): Promise<Association
   const outcome = new Promise<void>((resolve, reject) => {
     assoc.once('established', () => resolve());
     assoc.once('rejected', (rj?: AssociateRj) => reject(new EdgeError('UL_ASSOC_REJECTED', describeRejection(rj))));
-    assoc.once('close', (info) => reject(new EdgeError('UL_ASSOC_FAILED', `association with ${o.host}:${o.port} failed: ${info.detail}`)));
+    assoc.once('close', (info) => reject(new EdgeError('UL_ASSOC_FAILED', `association with ${hostPort(o.host, o.port)} failed: ${info.detail}`)));
   });
   assoc.startRequest(rq);
   await outcome;
@@ -88,7 +89,7 @@ export async function requestAssociation(o: ConnectOptions): Promise<Association
   if (ac.calledAeTitle !== rq.calledAeTitle || ac.callingAeTitle !== rq.callingAeTitle) {
     o.log.info(`${assoc.id} A-ASSOCIATE-AC echoes AE titles ${ac.callingAeTitle} -> ${ac.calledAeTitle} (sent ${rq.callingAeTitle} -> ${rq.calledAeTitle}); not tested, PS3.8 9.3.3`);
   }
-  o.log.info(`${assoc.id} associated ${rq.callingAeTitle} -> ${rq.calledAeTitle} at ${o.host}:${o.port}, ${assoc.contexts.size}/${rq.presentationContexts.length} contexts accepted, peer max PDU ${assoc.peerMaxPdu}`);
+  o.log.info(`${assoc.id} associated ${rq.callingAeTitle} -> ${rq.calledAeTitle} at ${hostPort(o.host, o.port)}, ${assoc.contexts.size}/${rq.presentationContexts.length} contexts accepted, peer max PDU ${assoc.peerMaxPdu}`);
   return assoc;
 }
 

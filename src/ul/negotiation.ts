@@ -4,6 +4,7 @@
  * PS3.8 9.3.2-9.3.4 (PDUs), PS3.7 Annex D.3.3 (user information items).
  */
 import type { Config, ContextSpec } from '../config/types';
+import { canonicalIp, sameIp } from '../util/address';
 import {
   type AssociateAc, type AssociateRj, type AssociateRq, type PresentationContextAc, type RoleSelection,
   DICOM_APPLICATION_CONTEXT, PcResult, Reject, emptyUserInfo,
@@ -56,13 +57,13 @@ function sameAe(a: string, b: string): boolean {
 export function peerAllowed(config: Config, callingAe: string, peerAddress: string): boolean {
   const { verifyRemoteAe, verifyIPAddr } = config.options;
   if (!verifyRemoteAe && !verifyIPAddr) return true;
-  const ip = normalizeIp(peerAddress);
+  const ip = canonicalIp(peerAddress);
   const entries = [
     ...config.server.accept.map((a) => ({ ae: a.aeTitle, ip: a.ip })),
     ...config.remotes.map((r) => ({ ae: r.aeTitle, ip: r.ip })),
   ];
   return entries.some((e) =>
-    (!verifyRemoteAe || sameAe(e.ae, callingAe)) && (!verifyIPAddr || e.ip === '*' || normalizeIp(e.ip) === ip));
+    (!verifyRemoteAe || sameAe(e.ae, callingAe)) && (!verifyIPAddr || e.ip === '*' || sameIp(e.ip, ip)));
 }
 
 /** Checks of PS3.8 9.3.2 fields in the order the statement lists the verify* options. */

@@ -12,6 +12,7 @@ import { Association, type CloseInfo } from './association';
 import { negotiateAssociation, normalizeIp } from './negotiation';
 import { applyBufferSizes, tuneSocket } from './socket-options';
 import { subjectRefusal } from './tls';
+import { hostPort } from '../util/address';
 
 export interface ServerOptions {
   /** Read on every new association, so a reload applies to the next one. */
@@ -127,7 +128,7 @@ export class DicomServer {
   private onConnection(socket: net.Socket, secure = false): void {
     const cfg = this.o.config();
     const id = `${secure ? 'tls' : 'in'}-${++counter}`;
-    const peer = `${normalizeIp(socket.remoteAddress ?? '?')}:${socket.remotePort}`;
+    const peer = hostPort(normalizeIp(socket.remoteAddress ?? '?'), socket.remotePort);
     if (!secure) tuneSocket(socket, { sndBuf: cfg.network.socketSndBuf, rcvBuf: cfg.network.socketRcvBuf }, (m) => this.log.warn(`${id} ${m}`));
     const assoc = new Association({
       id, socket, role: 'acceptor', log: this.log, maxPdu: cfg.network.maxPdu, sendBuffer: cfg.network.socketSndBuf,

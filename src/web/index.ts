@@ -12,6 +12,7 @@ import { stowRoutes } from './stow';
 import { opsRoutes } from './ops';
 import { queueRoutes } from './pages-queue';
 import { remoteRoutes } from './pages-remote';
+import { hostPort } from '../util/address';
 
 export { ActivityLog } from './activity';
 export { WebServer } from './server';
@@ -28,7 +29,7 @@ export async function startWebServer(config: Config, deps: Omit<WebDeps, 'auth'>
   const server = new WebServer(web, deps, ALL_ROUTES);
   const addr = await server.listen();
   const anon = web.anonymous === 'viewer' ? ', anonymous viewers allowed' : '';
-  deps.log.info(`web ${server.secure ? 'https' : 'http'}://${addr.address}:${addr.port}/ (${web.users.length} user(s)${anon})`);
+  deps.log.info(`web ${server.secure ? 'https' : 'http'}://${hostPort(addr.address, addr.port)}/ (${web.users.length} user(s)${anon})`);
   if (!web.users.length && web.anonymous === 'none') deps.log.warn('[Web] has no users: add one with `dicom-edge user add NAME --role admin --config FILE`');
   return server;
 }

@@ -11,6 +11,7 @@ import { get as getValue, tagForKeyword, vrForTag, type Identifier } from '../di
 import { errorMessage } from '../util/errors';
 import type { Route, WebContext } from './server';
 import { fmtDate, fmtName, html, HttpError, page, raw, readForm, sendHtml, sendJson } from './http-util';
+import { hostPort } from '../util/address';
 
 interface Job { id: string; what: string; state: 'running' | 'done' | 'failed'; progress: { remaining?: number; completed: number; failed: number; warning: number }; result?: string; started: number }
 const jobs = new Map<string, Job>();
@@ -36,7 +37,7 @@ function remotePage(c: WebContext, results?: { remote: string; level: string; ro
   // The remote just queried (or named by a series link) stays selected.
   const chosen = results?.remote ?? q.get('remote') ?? '';
   const body = html`<h2>Remote AEs</h2>
-<form method="post" action="/remote/find" class="search"><label>Remote <select name="remote" id="remote">${remotes.map((r) => { const name = r.userName?.trim() || r.aeTitle; return html`<option value="${name}" ${name === chosen ? 'selected' : ''}>${name} (${r.aeTitle} ${r.ip}:${r.port})</option>`; })}</select></label>
+<form method="post" action="/remote/find" class="search"><label>Remote <select name="remote" id="remote">${remotes.map((r) => { const name = r.userName?.trim() || r.aeTitle; return html`<option value="${name}" ${name === chosen ? 'selected' : ''}>${name} (${r.aeTitle} ${hostPort(r.ip, r.port)})</option>`; })}</select></label>
 <label>Patient name <input name="PatientName"></label> <label>Patient ID <input name="PatientID"></label> <label>Date <input name="StudyDate" placeholder="YYYYMMDD-YYYYMMDD"></label>
 <label>Accession <input name="AccessionNumber"></label> <input type="hidden" name="StudyInstanceUID" value="${q.get('study') ?? ''}">
 <label>Level <select name="level"><option>STUDY</option><option ${q.get('study') ? 'selected' : ''}>SERIES</option></select></label> <button id="find">Query</button></form>

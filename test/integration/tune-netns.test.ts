@@ -17,21 +17,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { must, sh } from '../helpers/netns';
 import { createInterface } from 'node:readline';
 
 const BUILD = resolve(process.env.DICOM_EDGE_TEST_BUILD ?? 'dist/test-build');
 const PORT = 11112;
-
-function sh(args: string[]): { ok: boolean; out: string; err: string } {
-  const r = spawnSync(args[0], args.slice(1), { encoding: 'utf8' });
-  return { ok: r.status === 0, out: r.stdout ?? '', err: (r.stderr ?? '') + (r.error ? String(r.error) : '') };
-}
-
-function must(args: string[]): string {
-  const r = sh(args);
-  if (!r.ok) throw new Error(`${args.join(' ')}: ${r.err.trim()}`);
-  return r.out;
-}
 
 /** Both children share this script: `server` runs the agent, `client` associates and echoes. */
 const CHILD = `

@@ -4,6 +4,7 @@ import { cliLogger, loadCliConfig } from '../context';
 import { openChannel, resolvePeer } from '../../services/scu';
 import { echo } from '../../services/echo';
 import { VERIFICATION_SOP_CLASS } from '../../dicom/uids';
+import { hostPort } from '../../util/address';
 
 export const usage = 'echo [-aet AE] [-aec AE] [--config FILE] [-r N] (HOST PORT | REMOTE)';
 
@@ -22,7 +23,7 @@ export async function run(argv: string[]): Promise<number> {
     for (let i = 0; i < int(a, 'repeat', 1); i++) {
       const status = await echo(channel);
       if (status !== 0) failures++;
-      if (!bool(a, 'quiet')) process.stdout.write(`C-ECHO ${peer.aeTitle}@${peer.host}:${peer.port}: status 0x${status.toString(16).padStart(4, '0')}${status === 0 ? ' (Success)' : ''}\n`);
+      if (!bool(a, 'quiet')) process.stdout.write(`C-ECHO ${peer.aeTitle}@${hostPort(peer.host, peer.port)}: status 0x${status.toString(16).padStart(4, '0')}${status === 0 ? ' (Success)' : ''}\n`);
     }
   } finally {
     await channel.assoc.release();

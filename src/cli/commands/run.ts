@@ -13,6 +13,7 @@ import type { Config } from '../../config/types';
 import type { Logger } from '../../util/log';
 import { startConsoleServices } from '../../console/appliance';
 import { notify, startWatchdog } from '../../native/sd-notify';
+import { hostPort } from '../../util/address';
 
 /** Options written as `auto` (or left out) take values derived from the detected hardware. */
 async function tuned(config: Config, log: Logger): Promise<Config> {
@@ -51,14 +52,14 @@ export async function run(argv: string[]): Promise<number> {
     current = await tuned(loaded, log);
     agent = new Agent({ config: current, log });
     addr = await agent.start();
-    consoles = await startConsoleServices({ agent, configPath: path, config: () => current, reload, log, listening: `${addr.address}:${addr.port}` });
+    consoles = await startConsoleServices({ agent, configPath: path, config: () => current, reload, log, listening: hostPort(addr.address, addr.port) });
   } catch (e) {
     for (const sig of SIGNALS) process.off(sig, hold);
     throw e;
   }
   // systemd Type=notify: READY only once listening; WATCHDOG pings; nothing without NOTIFY_SOCKET.
   const onError = (m: string): void => log.warn(`sd_notify: ${m}`);
-  void notify(['READY=1', `STATUS=listening on ${addr.address}:${addr.port}`], { onError });
+  void notify(['READY=1', `STATUS=listening on ${hostPort(addr.address, addr.port)}`], { onError });
   const stopWatchdog = startWatchdog({ onError });
   return new Promise<number>((resolve) => {
     let stopping = false;

@@ -11,6 +11,7 @@ import { cliLogger, loadCliConfig } from '../context';
 import { Progress } from '../progress';
 import { EdgeError, errorMessage } from '../../util/errors';
 import { transferSyntaxUid } from '../../dicom/transfer-syntaxes';
+import { hostPort } from '../../util/address';
 
 export const usage = 'store [-aet AE] [-aec AE] [--config FILE] [-x implicitLittle|explicitLittle|explicitBig] (HOST PORT | REMOTE) FILE|DIR...';
 
@@ -65,6 +66,6 @@ export async function run(argv: string[]): Promise<number> {
   }
   const ok = results.filter((r) => r.outcome !== 'failure').length;
   const failed = instances.length - ok;
-  if (!bool(a, 'quiet')) process.stdout.write(`stored ${ok}/${instances.length} instance(s) to ${peer.aeTitle}@${peer.host}:${peer.port}${failed ? `, ${failed} failed` : ''}${skipped.length ? `, ${skipped.length} file(s) skipped` : ''}\n`);
+  if (!bool(a, 'quiet')) process.stdout.write(`stored ${ok}/${instances.length} instance(s) to ${peer.aeTitle}@${hostPort(peer.host, peer.port)}${failed ? `, ${failed} failed` : ''}${skipped.length ? `, ${skipped.length} file(s) skipped` : ''}\n`);
   return failed === 0 && skipped.length === 0 ? 0 : 1;
 }

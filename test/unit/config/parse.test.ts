@@ -198,8 +198,12 @@ test('warnings: verify* Off, no accept lines, buffers above the kernel maximum',
   assert.equal(r.warnings.length, 3, r.warnings.join('\n'));
   assert.match(r.warnings[0], /^w\.ini:4: warning: socketSndBuf 9000000 is above the kernel maximum 4194304/);
   assert.match(r.warnings[1], /^w\.ini:7: warning: verifyRemoteAe is Off: anyone may connect/);
-  assert.match(r.warnings[2], /^w\.ini:8: warning: verifyIPAddr is On but \[Server\] has no accept lines/);
+  assert.match(r.warnings[2], /^w\.ini:8: warning: verifyIPAddr is On but there are no \[Server\] accept lines and no \[RemoteAE\] sections/);
   assert.deepEqual(r.config!.warnings, r.warnings);
+  // A [RemoteAE] admits its AE title from its address: no warning then.
+  const remote = parseConfig(`${MIN}[Server]\nscp = echo\n[RemoteAE]\naetitle = CT1\nip = fd42:de::2\nport = 104\n`, 'w.ini');
+  assert.deepEqual(remote.problems, []);
+  assert.equal(remote.warnings.filter((w) => /verifyIPAddr/.test(w)).length, 0, remote.warnings.join('\n'));
   const off = parseConfig(`${MIN}[Options]\nverifyIPAddr = no\n[Server]\nscp=echo\n`, 'w.ini');
   assert.deepEqual(off.warnings, ['w.ini:4: warning: verifyIPAddr is Off: anyone may connect: keep it On in a clinical (production) environment']);
 });

@@ -110,6 +110,18 @@ test('verify options off let anyone in; IPv4-mapped addresses compare as IPv4', 
   assert.equal(peerAllowed(config(), 'MODALITY\0', '127.0.0.1'), false, 'embedded NUL never matches');
 });
 
+test('IPv6: an accept line or [RemoteAE] matches the peer whatever the spelling of its address', () => {
+  const v6 = config({}, { accept: [{ aeTitle: 'US1', ip: 'FD42:00DE:0:0::2', line: 1 }] });
+  v6.remotes = [{ ...v6.remotes[0], aeTitle: 'PACS', ip: 'fd42:de::9' }];
+  assert.equal(peerAllowed(v6, 'US1', 'fd42:de::2'), true, 'Node reports the compressed lower-case form');
+  assert.equal(peerAllowed(v6, 'US1', 'fd42:de::3'), false);
+  assert.equal(peerAllowed(v6, 'PACS', 'fd42:de:0:0:0:0:0:9'), true);
+  assert.equal(peerAllowed(v6, 'PACS', 'fd42:de::2'), false, 'AE and address of the same entry');
+  const d = negotiateAssociation({ rq: rq({ callingAeTitle: 'US1' }), peerAddress: 'fd42:de::3', config: v6 });
+  assert.ok(d.kind === 'reject');
+  assert.match(d.why, /calling AE "US1" from fd42:de::3 is not in the accept list/);
+});
+
 test('role selection: C-GET requestor gets our SCU role only where [Server] scu allows', () => {
   const r = rq({
     presentationContexts: [{ id: 1, abstractSyntax: MR, transferSyntaxes: [IVR] }, { id: 3, abstractSyntax: CT, transferSyntaxes: [IVR] }],
