@@ -105,13 +105,17 @@ async function emptyOrthanc(orthanc) {
 async function oneRun(orthanc, port, calledAe, input, env, edge) {
   const cpu0 = { orthanc: procCpuMs(orthanc.proc.pid), edge: edge ? procCpuMs(edge.proc.pid) : 0 };
   const t0 = performance.now();
-  const send = timeStorescu({ port, calledAe, input, env, limitMs });
+  let edgeCpuAtSendEnd = 0;
+  const send = timeStorescu({ port, calledAe, input, env, limitMs }).then((r) => {
+    if (edge) edgeCpuAtSendEnd = procCpuMs(edge.proc.pid) - cpu0.edge;
+    return r;
+  });
   const timeline = [];
   const [sent, complete] = await Promise.all([send, untilComplete(orthanc, count, t0, timeline)]);
   if (opt.timeline) console.log(`  timeline (ms: instances in Orthanc): ${timeline.map(([t, c]) => `${t}:${c}`).join(' ')}`);
   const cpu = { orthanc: procCpuMs(orthanc.proc.pid) - cpu0.orthanc, edge: edge ? procCpuMs(edge.proc.pid) - cpu0.edge : 0 };
   const sendMs = sent.ms ?? sent;
-  return { sendMs, completeMs: complete, sent, cpu, phases: phases(timeline, sendMs, complete) };
+  return { sendMs, completeMs: complete, sent, cpu, phases: { ...phases(timeline, sendMs, complete), edgeCpuDuring: edgeCpuAtSendEnd, edgeCpuAfter: cpu.edge - edgeCpuAtSendEnd } };
 }
 
 /**
@@ -127,7 +131,7 @@ function phases(timeline, sendMs, completeMs) {
   return { during, after, duringPerS: rate(during, sendMs), afterPerS: rate(after, completeMs - sendMs) };
 }
 
-const phaseText = (p) => `Orthanc stored ${p.during} while storescu sent (${p.duringPerS.toFixed(0)}/s), ${p.after} after (${Number.isFinite(p.afterPerS) ? p.afterPerS.toFixed(0) : '-'}/s)`;
+const phaseText = (p) => `Orthanc stored ${p.during} while storescu sent (${p.duringPerS.toFixed(0)}/s; dicom-edge CPU ${p.edgeCpuDuring} ms), ${p.after} after (${Number.isFinite(p.afterPerS) ? p.afterPerS.toFixed(0) : '-'}/s; dicom-edge CPU ${p.edgeCpuAfter} ms)`;
 
 async function main() {
   if (!fs.existsSync(cli)) {
@@ -161,7 +165,7 @@ async function main() {
     await waitForSpareFiles(dataDir); // idle with its spare files ready, as a box that has been running
     const e = await oneRun(orthanc, port, 'EDGE', input, env, edge);
     viaEdge.push(e.completeMs);
-    phaseRuns.push({ during: e.phases.during, duringPerS: Math.round(e.phases.duringPerS), afterPerS: Math.round(e.phases.afterPerS), directPerS: Math.round((count / d.completeMs) * 1000) });
+    phaseRuns.push({ during: e.phases.during, duringPerS: Math.round(e.phases.duringPerS), afterPerS: Math.round(e.phases.afterPerS), directPerS: Math.round((count / d.completeMs) * 1000), edgeCpuDuringMs: e.phases.edgeCpuDuring, edgeCpuAfterMs: e.phases.edgeCpuAfter });
     console.log(`rep ${r + 1} via edge: complete in Orthanc after ${e.completeMs.toFixed(0)} ms (storescu → dicom-edge took ${e.sendMs.toFixed(0)} ms; CPU: Orthanc ${e.cpu.orthanc} ms, dicom-edge ${e.cpu.edge} ms)`);
     console.log(`  ${phaseText(e.phases)}; direct: ${(count / d.completeMs * 1000).toFixed(0)}/s`);
     await edge.stop();

@@ -74,7 +74,9 @@ function dropBytes(bufs: Buffer[], n: number): Buffer[] {
 async function readAt(path: string, position: number, length: number): Promise<Buffer> {
   const h = await fs.promises.open(path, 'r');
   try {
-    const buf = Buffer.alloc(length);
+    // Not zero-filled (a forwarded CT image is 0.5 MiB: memset was ~2 % of the forwarder's
+    // CPU); only the bytes read are returned.
+    const buf = Buffer.allocUnsafe(length);
     let got = 0;
     while (got < length) {
       const { bytesRead } = await h.read(buf, got, length - got, position + got);
