@@ -2,7 +2,7 @@
 import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { absoluteInstancePath } from '../store/paths';
-import { loadPixelModule, renderPng } from '../dicom/render/load';
+import { loadPixelModule, renderAs, type RenderedType } from '../dicom/render/load';
 import type { PixelModule } from '../dicom/render/pixel-module';
 import { EdgeError, errorMessage } from '../util/errors';
 import type { Route, WebContext } from './server';
@@ -76,17 +76,17 @@ export function renderOptions(q: URLSearchParams): { frame: number; center?: num
   };
 }
 
-export async function sendRendered(c: WebContext, sopUid: string, o: ReturnType<typeof renderOptions>): Promise<void> {
+export async function sendRendered(c: WebContext, sopUid: string, o: ReturnType<typeof renderOptions>, type: RenderedType = 'image/png', quality?: number): Promise<void> {
   const pm = await pixelsOf(c, sopUid);
-  let png: Buffer;
+  let body: Buffer;
   try {
-    png = renderPng(pm, o).png;
+    body = renderAs(pm, o, type, quality);
   } catch (e) {
     if (e instanceof EdgeError && e.code.startsWith('RENDER_')) throw new HttpError(e.code === 'RENDER_BAD_FRAME' ? 404 : 415, e.message);
     throw e;
   }
-  c.res.writeHead(200, { 'content-type': 'image/png', 'content-length': png.length, 'cache-control': 'private, max-age=300' });
-  c.res.end(png);
+  c.res.writeHead(200, { 'content-type': type, 'content-length': body.length, 'cache-control': 'private, max-age=300' });
+  c.res.end(body);
 }
 
 async function imageInfo(c: WebContext): Promise<void> {

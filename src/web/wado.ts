@@ -2,7 +2,8 @@
  * WADO-RS (PS3.18 10.4): studies, series and instances as multipart/related;
  * type="application/dicom" (the stored Part 10 files as received, each part's
  * transfer-syntax parameter telling which), metadata as DICOM JSON (bulk data by URI),
- * bulk data, rendered PNG; and WADO-URI (PS3.18 9): `/wado?requestType=WADO&...`.
+ * bulk data, rendered JPEG (the default) or PNG (media-type.ts); and WADO-URI (PS3.18 9):
+ * `/wado?requestType=WADO&...`.
  */
 import { readFile } from 'node:fs/promises';
 import { absoluteInstancePath } from '../store/paths';
@@ -14,6 +15,7 @@ import { instanceFiles } from './local-db';
 import { MultipartWriter } from './multipart';
 import { toDicomJson } from './dicom-json';
 import { renderOptions, sendRendered, storedInstance } from './files';
+import { pickRendered, pickWadoUriType, qualityParam } from './media-type';
 
 type Level = 'study' | 'series' | 'instance';
 interface FileRef { sop_uid: string; path: string; transfer_syntax: string; data_set_offset: number }
@@ -75,10 +77,12 @@ async function rendered(c: WebContext, frameParam?: string): Promise<void> {
   const win = q.get('window')?.split(',');
   if (win && win.length >= 2) { q.set('wc', win[0]); q.set('ww', win[1]); }
   if (frameParam) q.set('frame', String(Math.max(0, Number(frameParam.split(',')[0]) - 1)));
-  await sendRendered(c, f.sop_uid, renderOptions(q));
+  const type = pickRendered(c.req.headers.accept);
+  if (!type) throw new HttpError(406, `cannot answer Accept: ${c.req.headers.accept} (image/jpeg, image/png)`);
+  await sendRendered(c, f.sop_uid, renderOptions(q), type, qualityParam(q.get('quality')));
 }
 
-/** WADO-URI (PS3.18 9.1): image/* answers PNG (JPEG is not produced); application/dicom the file. */
+/** WADO-URI (PS3.18 9.1): image/jpeg (the default) or image/png rendered; application/dicom the file. */
 async function wadoUri(c: WebContext): Promise<void> {
   const q = c.url.searchParams;
   if ((q.get('requestType') ?? '').toUpperCase() !== 'WADO') throw new HttpError(400, 'requestType must be WADO');
@@ -86,20 +90,20 @@ async function wadoUri(c: WebContext): Promise<void> {
   if (!st || !se || !sop) throw new HttpError(400, 'studyUID, seriesUID and objectUID are required');
   const inst = storedInstance(c.deps.index, sop);
   if (inst.study_uid !== st || inst.series_uid !== se) throw new HttpError(404, 'no such object in that study/series');
-  const type = (q.get('contentType') ?? 'image/jpeg').split(',')[0].trim().toLowerCase();
+  const type = pickWadoUriType(q.get('contentType'));
+  if (!type) throw new HttpError(406, `contentType ${q.get('contentType')} is not served (image/jpeg, image/png, application/dicom)`);
   if (type === 'application/dicom') {
     const body = await readFile(absoluteInstancePath(c.deps.storeRoot, inst.path));
     c.res.writeHead(200, { 'content-type': 'application/dicom', 'content-length': body.length });
     return void c.res.end(body);
   }
-  if (!type.startsWith('image/')) throw new HttpError(406, `contentType ${type} is not served (application/dicom, image/png)`);
   const r = new URLSearchParams();
   if (q.get('frameNumber')) r.set('frame', String(Math.max(0, Number(q.get('frameNumber')) - 1)));
   if (q.get('windowCenter')) r.set('wc', q.get('windowCenter')!);
   if (q.get('windowWidth')) r.set('ww', q.get('windowWidth')!);
   const size = Math.max(Number(q.get('rows') ?? 0), Number(q.get('columns') ?? 0));
   if (size > 0) r.set('size', String(size));
-  await sendRendered(c, sop, renderOptions(r));
+  await sendRendered(c, sop, renderOptions(r), type, qualityParam(q.get('imageQuality')));
 }
 
 const U = '([0-9.]{1,64})';

@@ -1,12 +1,13 @@
 /**
- * Reads a stored Part 10 file and renders one frame to PNG: the one entry point the web
- * viewer, WADO and print previews call.
+ * Reads a stored Part 10 file and renders one frame to PNG or JPEG: the one entry point
+ * the web viewer, WADO and print previews call.
  */
 import { readFile } from 'node:fs/promises';
 import { decodeDataSet, type Identifier } from '../identifier';
 import { pixelModuleOf, type PixelModule } from './pixel-module';
 import { renderFrame, type RenderOptions, type RenderResult } from './render';
 import { encodePng } from './png';
+import { encodeJpeg } from './jpeg';
 import { readPart10Meta } from '../part10-reader';
 
 export interface DecodedFile {
@@ -34,4 +35,12 @@ export async function loadPixelModule(path: string, dataSetOffset?: number, tran
 export function renderPng(pm: PixelModule, o: RenderOptions = {}): { png: Buffer; image: RenderResult } {
   const image = renderFrame(pm, o);
   return { png: encodePng(image), image };
+}
+
+export type RenderedType = 'image/png' | 'image/jpeg';
+
+/** One frame rendered and encoded as `type` (`quality` 1-100 for JPEG). */
+export function renderAs(pm: PixelModule, o: RenderOptions, type: RenderedType, quality?: number): Buffer {
+  const image = renderFrame(pm, o);
+  return type === 'image/jpeg' ? encodeJpeg(image, quality) : encodePng(image);
 }
