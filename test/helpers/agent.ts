@@ -105,7 +105,8 @@ export async function spawnAgent(build: (port: number, dataDir: string) => strin
     return code;
   };
   onCleanup(() => stop('SIGKILL'), { t, sync: () => { try { proc.kill('SIGKILL'); } catch { /* gone */ } } });
-  await waitForPort(port, '127.0.0.1', 15000, () => (proc.exitCode !== null ? new Error(`agent exited ${proc.exitCode}:\n${out}`) : undefined));
+  // A process ended by a signal has exitCode null and signalCode set.
+  await waitForPort(port, '127.0.0.1', 15000, () => (proc.exitCode !== null || proc.signalCode !== null ? new Error(`agent exited ${proc.exitCode ?? proc.signalCode}:\n${out}`) : undefined));
   return { proc, port, dataDir, iniPath, output: () => out, stop };
 }
 

@@ -34,7 +34,7 @@ export interface RunningAgent { proc: ChildProcess; output(): string; exited: Pr
 /** `dicom-edge run --config INI`; resolves once it listens on `port` and its control socket exists. */
 export async function runAgentOn(iniPath: string, port: number, socket: string, t: AfterContext): Promise<RunningAgent> {
   const a = launch(['run', '--config', iniPath], { DICOM_EDGE_CONTROL_SOCKET: socket }, t);
-  const gone = (): Error | undefined => (a.proc.exitCode !== null ? new Error(`agent exited ${a.proc.exitCode}:\n${a.output()}`) : undefined);
+  const gone = (): Error | undefined => (a.proc.exitCode !== null || a.proc.signalCode !== null ? new Error(`agent exited ${a.proc.exitCode ?? a.proc.signalCode}:\n${a.output()}`) : undefined);
   await waitForPort(port, '127.0.0.1', 15000, gone);
   await until(() => existsSync(socket) && /control socket /.test(a.output()), 'the control socket');
   return a;

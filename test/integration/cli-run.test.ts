@@ -51,7 +51,8 @@ test('run: SIGHUP reloads; a broken file on reload keeps the running configurati
   a.proc.kill('SIGHUP');
   const echo = await runDcmtk('echoscu', ['-aet', 'X', '-aec', 'EDGE', '127.0.0.1', String(a.port)]);
   assert.equal(echo.code, 0, 'still serving with the old configuration');
-  await new Promise((r) => setTimeout(r, 300));
+  // The reload re-reads and re-tunes: under load that takes a while (bounded wait).
+  for (let i = 0; i < 100 && !/reload refused/.test(a.output()); i++) await new Promise((r) => setTimeout(r, 100));
   assert.match(a.output(), /reload refused/);
   assert.equal(await a.stop(), 0);
 });

@@ -30,15 +30,23 @@ async function tuned(config: Config, log: Logger): Promise<Config> {
 export const usage = 'run [--config FILE]';
 
 export async function run(argv: string[]): Promise<number> {
-  const a = parseArgs(argv, COMMON_FLAGS);
-  const { config: loaded, path } = loadAgentConfig(str(a, 'config'));
-  const log = createLogger({ debug: loaded.options.debug, file: loaded.options.debugFile }, 'agent');
-  log.info(`dicom-edge ${loaded.localAe.implementationVersionName} starting with ${path}`);
   // Signals that arrive while starting (systemd's ExecReload, a quick stop) are held and
   // acted on once the agent is up: without a handler, SIGHUP's default action would kill it.
+  // Installed first, before anything is logged (a supervisor may signal as soon as it sees output).
   const early: NodeJS.Signals[] = [];
   const hold = (sig: NodeJS.Signals): void => void early.push(sig);
   for (const sig of SIGNALS) process.on(sig, hold);
+  const unhold = (): void => { for (const sig of SIGNALS) process.off(sig, hold); };
+  let loaded: Config;
+  let path: string;
+  try {
+    ({ config: loaded, path } = loadAgentConfig(str(parseArgs(argv, COMMON_FLAGS), 'config')));
+  } catch (e) {
+    unhold();
+    throw e;
+  }
+  const log = createLogger({ debug: loaded.options.debug, file: loaded.options.debugFile }, 'agent');
+  log.info(`dicom-edge ${loaded.localAe.implementationVersionName} starting with ${path}`);
   let current: Config;
   let agent: Agent;
   let addr: { address: string; port: number };
@@ -54,7 +62,7 @@ export async function run(argv: string[]): Promise<number> {
     addr = await agent.start();
     consoles = await startConsoleServices({ agent, configPath: path, config: () => current, reload, log, listening: hostPort(addr.address, addr.port) });
   } catch (e) {
-    for (const sig of SIGNALS) process.off(sig, hold);
+    unhold();
     throw e;
   }
   // systemd Type=notify: READY only once listening; WATCHDOG pings; nothing without NOTIFY_SOCKET.
@@ -80,10 +88,11 @@ export async function run(argv: string[]): Promise<number> {
       });
     };
     const onSignal = (sig: NodeJS.Signals): void => (sig === 'SIGHUP' ? hup() : stop(sig));
-    for (const sig of SIGNALS) {
-      process.off(sig, hold);
-      process.on(sig, onSignal);
-    }
+    // The new handlers first: while a signal has a listener Node keeps its watcher, and
+    // removing the last one would drop a signal received but not yet dispatched (a lost
+    // SIGHUP, seen under load).
+    for (const sig of SIGNALS) process.on(sig, onSignal);
+    unhold();
     for (const sig of early.splice(0)) onSignal(sig);
   });
 }
