@@ -41,6 +41,9 @@ socketSndBuf = auto
 socketRcvBuf = auto
 ; (ours) associations served at the same time.
 maxAssociations = auto
+; (ours) requests a peer may keep outstanding on one association when it proposes an
+; Asynchronous Operations Window (1 = synchronous, as the statement).
+maxAsyncOps = 16
 
 [Memory]
 ; DIMSE buffer size in bytes.

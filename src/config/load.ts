@@ -186,6 +186,7 @@ function build(ctx: Ctx, limits: KernelBufferLimits): LoadedConfig {
       socketSndBuf: get(ctx, 'Network', 'socketSndBuf'),
       socketRcvBuf: get(ctx, 'Network', 'socketRcvBuf'),
       maxAssociations: get(ctx, 'Network', 'maxAssociations'),
+      maxAsyncOps: get(ctx, 'Network', 'maxAsyncOps'),
     },
     memory: { dimseSize: get(ctx, 'Memory', 'dimseSize') },
     localAe: {

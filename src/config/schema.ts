@@ -122,6 +122,8 @@ addSection('Network', {
   socketRcvBuf: { type: 'int', default: 131072, min: 0, max: I31, auto: true },
   bind: { type: 'ip', default: '0.0.0.0' }, // ours
   maxAssociations: { type: 'int', default: 32, min: 1, max: 65535, auto: true }, // ours
+  // Asynchronous Operations Window (PS3.7 D.3.3.3) granted to a peer that proposes one (ours).
+  maxAsyncOps: { type: 'int', default: 16, min: 1, max: 65535 },
 }, {}, true);
 
 addSection('Memory', {

@@ -49,6 +49,11 @@ export interface NetworkConfig {
   socketSndBuf: number;
   socketRcvBuf: number;
   maxAssociations: number;
+  /**
+   * Outstanding requests a peer may invoke on one association when it proposes an
+   * Asynchronous Operations Window (ours; the statement has none); 1 = synchronous.
+   */
+  maxAsyncOps: number;
 }
 
 export interface OptionsConfig {

@@ -68,6 +68,9 @@ export class DimseChannel {
   /** Request message ids whose final response has been sent. */
   private readonly answered = new Set<number>();
   private closed = false;
+  /** Most of the peer's requests outstanding at once (Asynchronous Operations Window). */
+  private peakOutstanding = 0;
+  private windowWarned = false;
 
   constructor(private readonly o: ChannelOptions) {
     this.assoc = o.assoc;
@@ -81,6 +84,11 @@ export class DimseChannel {
     this.assoc.onPData = (pdv) => this.onPdv(pdv);
     this.assoc.on('release-requested', () => void this.answerRelease());
     this.assoc.once('close', () => this.onClosed());
+  }
+
+  /** The most requests of the peer this channel had outstanding at once (1 for a synchronous peer). */
+  get maxConcurrentRequests(): number {
+    return this.peakOutstanding;
   }
 
   context(id: number): NegotiatedContext | undefined {
@@ -251,6 +259,7 @@ export class DimseChannel {
     }
     const ac = new AbortController();
     const messageId = msg.command.messageId ?? 0;
+    this.countOutstanding();
     this.running.set(messageId, ac);
     const job = svc.handle({ channel: this, message: msg, context: ctx, signal: ac.signal, log: this.log })
       .catch((e) => {
@@ -266,6 +275,22 @@ export class DimseChannel {
         this.updateTimeout();
       });
     this.inFlight.add(job);
+  }
+
+  /**
+   * Before dispatching one more request of the peer: the peak of outstanding requests, and
+   * a warning (once) when a requestor goes past the window the A-ASSOCIATE-AC granted it.
+   * Such a peer is still served: requests are handled as they come, as before.
+   */
+  private countOutstanding(): void {
+    let outstanding = 1;
+    for (const id of this.running.keys()) if (!this.answered.has(id)) outstanding++;
+    this.peakOutstanding = Math.max(this.peakOutstanding, outstanding);
+    const window = this.assoc.requestorOpsWindow;
+    if (this.assoc.role === 'acceptor' && window > 0 && outstanding > window && !this.windowWarned) {
+      this.windowWarned = true;
+      this.log.warn(`${this.assoc.id} ${outstanding} requests outstanding, more than the ${window} negotiated (asynchronous operations window); served anyway`);
+    }
   }
 
   /** 0x0211 Unrecognized operation (PS3.7 C.4.4) for a request nobody handles. */
@@ -318,6 +343,7 @@ export class DimseChannel {
 
   private onClosed(): void {
     this.closed = true;
+    if (this.peakOutstanding > 1) this.log.info(`${this.assoc.id} served up to ${this.peakOutstanding} requests at once (asynchronous operations window ${this.assoc.requestorOpsWindow || 'unlimited'})`);
     this.assembler.abort(new EdgeError('DIMSE_CLOSED', 'association closed'));
     for (const ac of this.running.values()) ac.abort();
     for (const p of this.pending.values()) p.reject(new EdgeError('DIMSE_CLOSED', 'association closed before the response'));

@@ -43,6 +43,8 @@ export interface OpenOptions {
   contexts: ProposedContext[];
   log: Logger;
   services?: DimseService[];
+  /** Propose an Asynchronous Operations Window of this many outstanding requests (> 1). */
+  asyncOps?: number;
 }
 
 /** TLS options for a peer that wants TLS (PS3.15 B.13), from [TLS]; undefined for plain TCP. */
@@ -62,7 +64,7 @@ export async function openChannel(o: OpenOptions): Promise<DimseChannel> {
     proposal: {
       callingAeTitle: o.callingAe ?? c.localAe.aeTitle, calledAeTitle: o.peer.aeTitle, maxPdu: c.network.maxPdu,
       implementationClassUid: c.localAe.implementationClassUid, implementationVersionName: c.localAe.implementationVersionName,
-      contexts: o.contexts,
+      contexts: o.contexts, asyncOps: o.asyncOps,
     },
   });
   return new DimseChannel({

@@ -48,6 +48,16 @@ export class Association extends EventEmitter {
   readonly sm = new StateMachine();
   contexts = new Map<number, NegotiatedContext>();
   peerMaxPdu = 0;
+
+  /**
+   * Requests the requestor may have outstanding on this association: the A-ASSOCIATE-AC's
+   * Asynchronous Operations Window "invoked" field (PS3.7 D.3.3.3; both sides read the same
+   * AC), 1 without one (synchronous), 0 = unlimited.
+   */
+  get requestorOpsWindow(): number {
+    const w = this.ac?.userInfo.asyncOps;
+    return w ? w.invoked : 1;
+  }
   readonly writeBatchBytes: number; // bytes of ready PDUs per writev (0 = one PDU per write)
   rq?: AssociateRq;
   ac?: AssociateAc;

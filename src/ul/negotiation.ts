@@ -140,13 +140,13 @@ export function negotiateAssociation(input: AcceptInput): AcceptDecision {
   const outcomes = rq.presentationContexts.map((c) => negotiateContext(config, c, rq.userInfo.roles));
   const roles: RoleSelection[] = [];
   for (const o of outcomes) if (o.role && !roles.some((r) => r.sopClassUid === o.role!.sopClassUid)) roles.push(o.role);
+  const asyncOps = asyncWindow(rq.userInfo.asyncOps, config.network.maxAsyncOps);
   const userInfo = {
     ...emptyUserInfo(),
     maxLength: config.network.maxPdu,
     implementationClassUid: config.localAe.implementationClassUid,
     implementationVersionName: config.localAe.implementationVersionName,
-    // Asynchronous operations are not supported (statement): answer a proposed window with 1/1.
-    asyncOps: rq.userInfo.asyncOps ? { invoked: 1, performed: 1 } : undefined,
+    asyncOps,
     roles,
   };
   const ac: AssociateAc = {
@@ -155,4 +155,17 @@ export function negotiateAssociation(input: AcceptInput): AcceptDecision {
   };
   const contexts = outcomes.flatMap((o) => (o.ctx ? [o.ctx] : []));
   return { kind: 'accept', ac, contexts, peerMaxPdu: rq.userInfo.maxLength };
+}
+
+/**
+ * The A-ASSOCIATE-AC's Asynchronous Operations Window (PS3.7 D.3.3.3), only when the RQ
+ * proposed one. Fields keep the requestor's point of view, each lowered to what we allow:
+ * invoked = the requestor's outstanding requests we perform (at most `ourLimit`; its 0 =
+ * unlimited becomes our limit), performed = our requests it performs at once: 1, we never
+ * invoke more than one at a time as acceptor (C-GET sub-operations go one by one).
+ */
+export function asyncWindow(proposed: { invoked: number; performed: number } | undefined, ourLimit: number): { invoked: number; performed: number } | undefined {
+  if (!proposed) return undefined;
+  const invoked = proposed.invoked === 0 ? ourLimit : Math.min(proposed.invoked, ourLimit);
+  return { invoked: Math.max(1, invoked), performed: 1 };
 }

@@ -20,6 +20,12 @@ export interface ProposalInput {
   implementationClassUid: string;
   implementationVersionName: string;
   contexts: ProposedContext[];
+  /**
+   * Requests we would keep outstanding (Asynchronous Operations Window, PS3.7 D.3.3.3);
+   * above 1 the RQ proposes it (we perform one at a time), else no item is sent: some
+   * peers mishandle the item, so it is only sent when asked for.
+   */
+  asyncOps?: number;
 }
 
 /** PS3.8 9.3.2: context IDs are odd integers 1-255, so at most 128 contexts. */
@@ -35,7 +41,10 @@ export function buildAssociateRq(p: ProposalInput): AssociateRq {
     type: 'A-ASSOCIATE-RQ', protocolVersion: 1, calledAeTitle: p.calledAeTitle, callingAeTitle: p.callingAeTitle,
     applicationContext: DICOM_APPLICATION_CONTEXT,
     presentationContexts: p.contexts.map((c, i) => ({ id: 2 * i + 1, abstractSyntax: c.abstractSyntax, transferSyntaxes: c.transferSyntaxes })),
-    userInfo: { ...emptyUserInfo(), maxLength: p.maxPdu, implementationClassUid: p.implementationClassUid, implementationVersionName: p.implementationVersionName, roles },
+    userInfo: {
+      ...emptyUserInfo(), maxLength: p.maxPdu, implementationClassUid: p.implementationClassUid, implementationVersionName: p.implementationVersionName, roles,
+      asyncOps: p.asyncOps && p.asyncOps > 1 ? { invoked: p.asyncOps, performed: 1 } : undefined,
+    },
   };
 }
 

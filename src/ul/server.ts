@@ -149,7 +149,8 @@ export class DicomServer {
       return { ac: d.ac, contexts: d.contexts };
     };
     assoc.once('established', () => {
-      this.log.info(`${id} accepted ${assoc.callingAe} -> ${assoc.calledAe} from ${peer}: ${assoc.contexts.size}/${assoc.rq!.presentationContexts.length} contexts, peer max PDU ${assoc.peerMaxPdu}`);
+      const window = assoc.ac?.userInfo.asyncOps ? `, asynchronous operations window ${assoc.requestorOpsWindow}` : '';
+      this.log.info(`${id} accepted ${assoc.callingAe} -> ${assoc.calledAe} from ${peer}: ${assoc.contexts.size}/${assoc.rq!.presentationContexts.length} contexts, peer max PDU ${assoc.peerMaxPdu}${window}`);
       assoc.setInactivityTimeout(cfg.network.idleTimeout);
       try {
         this.o.onAssociation(assoc);

@@ -6,14 +6,17 @@
 import { openChannel, resolvePeer } from '../../services/scu';
 import { scanInputs, sendInstance, storageContexts, type SendResult } from '../../services/store-scu';
 import { describeStatus } from '../../dicom/status';
-import { COMMON_FLAGS, bool, parseArgs, str } from '../args';
+import { COMMON_FLAGS, bool, int, parseArgs, str } from '../args';
 import { cliLogger, loadCliConfig } from '../context';
 import { Progress } from '../progress';
 import { EdgeError, errorMessage } from '../../util/errors';
 import { transferSyntaxUid } from '../../dicom/transfer-syntaxes';
 import { hostPort } from '../../util/address';
 
-export const usage = 'store [-aet AE] [-aec AE] [--config FILE] [-x implicitLittle|explicitLittle|explicitBig] (HOST PORT | REMOTE) FILE|DIR...';
+export const usage = 'store [-aet AE] [-aec AE] [--config FILE] [-x implicitLittle|explicitLittle|explicitBig] [--async N] (HOST PORT | REMOTE) FILE|DIR...';
+
+/** Most requests kept outstanding with `--async` (the window proposed; the peer may grant fewer). */
+const MAX_ASYNC = 64;
 
 /** Splits positionals into the peer (NAME, or HOST PORT) and the inputs. */
 function splitPeer(pos: string[], config: ReturnType<typeof loadCliConfig>): { peerArgs: string[]; inputs: string[] } {
@@ -23,7 +26,9 @@ function splitPeer(pos: string[], config: ReturnType<typeof loadCliConfig>): { p
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const a = parseArgs(argv, [...COMMON_FLAGS, { names: ['-x', '--propose'], value: true, multi: true, key: 'ts' }]);
+  const a = parseArgs(argv, [...COMMON_FLAGS, { names: ['-x', '--propose'], value: true, multi: true, key: 'ts' }, { names: ['--async'], value: true, key: 'async' }]);
+  const asked = int(a, 'async', 1);
+  if (asked < 1 || asked > MAX_ASYNC) throw new EdgeError('CLI_BAD_ARG', `--async takes 1 to ${MAX_ASYNC} outstanding requests, not ${asked}`);
   const config = loadCliConfig(str(a, 'config'));
   const log = cliLogger({ debug: bool(a, 'debug'), verbose: bool(a, 'verbose'), quiet: bool(a, 'quiet') });
   const { peerArgs, inputs } = splitPeer(a.positionals, config);
@@ -41,25 +46,39 @@ export async function run(argv: string[]): Promise<number> {
     return remote?.transferSyntaxes.length ? remote.transferSyntaxes : config.transferSyntaxes;
   };
   const contexts = forced.length ? storageContexts(instances, allowed).filter((c) => c.transferSyntaxes.every((t) => forced.includes(t))) : storageContexts(instances, allowed);
-  const channel = await openChannel({ config, peer, callingAe: str(a, 'aet'), log, contexts });
+  const channel = await openChannel({ config, peer, callingAe: str(a, 'aet'), log, contexts, asyncOps: asked });
+  // The window the peer granted (PS3.7 D.3.3.3): without the item, 1; 0 = unlimited (ours then).
+  const granted = channel.assoc.requestorOpsWindow;
+  const window = asked === 1 ? 1 : granted === 0 ? asked : Math.min(granted, asked);
+  if (asked > 1) log.info(`asynchronous operations: ${window} outstanding request(s) (asked ${asked}, granted ${granted === 0 ? 'unlimited' : granted})`);
   const progress = new Progress(instances.length, 'store');
   const results: SendResult[] = [];
   let bytes = 0;
-  try {
-    for (const inst of instances) {
-      let r: SendResult;
-      try {
-        r = await sendInstance(channel, inst);
-      } catch (e) {
-        r = { instance: inst, status: 0xffff, outcome: 'failure', error: errorMessage(e) };
-        if (!channel.assoc.established) { results.push(r); break; }
-      }
-      results.push(r);
-      bytes += inst.size;
-      if (r.outcome === 'failure' && !bool(a, 'quiet')) process.stderr.write(`\n${inst.path}: ${describeStatus(r.status, 'storage')}${r.error ? ` (${r.error})` : ''}\n`);
-      if (bool(a, 'verbose')) process.stdout.write(`${inst.path}: ${describeStatus(r.status, 'storage')}\n`);
-      progress.update(results.length, bytes, results.filter((x) => x.outcome === 'failure').length);
+  let lost = false;
+  const sendOne = async (inst: (typeof instances)[number]): Promise<void> => {
+    let r: SendResult;
+    try {
+      r = await sendInstance(channel, inst);
+    } catch (e) {
+      r = { instance: inst, status: 0xffff, outcome: 'failure', error: errorMessage(e) };
+      if (!channel.assoc.established) lost = true;
     }
+    results.push(r);
+    bytes += inst.size;
+    if (r.outcome === 'failure' && !bool(a, 'quiet')) process.stderr.write(`\n${inst.path}: ${describeStatus(r.status, 'storage')}${r.error ? ` (${r.error})` : ''}\n`);
+    if (bool(a, 'verbose')) process.stdout.write(`${inst.path}: ${describeStatus(r.status, 'storage')}\n`);
+    progress.update(results.length, bytes, results.filter((x) => x.outcome === 'failure').length);
+  };
+  try {
+    // Up to `window` requests on the wire; their responses may come in any order.
+    const inFlight = new Set<Promise<void>>();
+    for (const inst of instances) {
+      if (lost) break;
+      const p: Promise<void> = sendOne(inst).finally(() => inFlight.delete(p));
+      inFlight.add(p);
+      if (inFlight.size >= window) await Promise.race(inFlight);
+    }
+    await Promise.all(inFlight);
   } finally {
     progress.done();
     if (channel.assoc.established) await channel.assoc.release();

@@ -21,7 +21,7 @@ test('defaults of the statement and ours', () => {
   const c = ok(MIN);
   assert.deepEqual(c.network, {
     port: 104, bind: '0.0.0.0', maxPdu: 65530, readTimeout: 60, idleTimeout: 300,
-    socketSndBuf: 16384, socketRcvBuf: 131072, maxAssociations: 32,
+    socketSndBuf: 16384, socketRcvBuf: 131072, maxAssociations: 32, maxAsyncOps: 16,
   });
   assert.equal(c.memory.dimseSize, 1048576);
   assert.deepEqual(c.localAe, { aeTitle: 'EDGE', implementationClassUid: '1.2.840.114093.1.1', implementationVersionName: '00.01.00.00' });
@@ -59,6 +59,7 @@ socketSndBuf = 0
 socketRcvBuf = 262144
 bind = 127.0.0.1
 maxAssociations = 4
+maxAsyncOps = 2
 [Memory]
 dimseSize = 4096
 [Options]
@@ -84,7 +85,7 @@ path = /data
 duplicates = Reject
 spareFiles = 0
 `);
-  assert.deepEqual(c.network, { port: 2000, maxPdu: 16384, readTimeout: 0, idleTimeout: 5, socketSndBuf: 0, socketRcvBuf: 262144, bind: '127.0.0.1', maxAssociations: 4 });
+  assert.deepEqual(c.network, { port: 2000, maxPdu: 16384, readTimeout: 0, idleTimeout: 5, socketSndBuf: 0, socketRcvBuf: 262144, bind: '127.0.0.1', maxAssociations: 4, maxAsyncOps: 2 });
   assert.equal(c.memory.dimseSize, 4096);
   assert.equal(c.localAe.implementationClassUid, '1.2.3.4');
   assert.deepEqual(c.options, {
@@ -92,7 +93,7 @@ spareFiles = 0
     verifyProtocol: false, verifyLocalAe: false, verifyRemoteAe: true, verifyAppContext: false, verifyIPAddr: true,
   });
   assert.deepEqual(c.transferSyntaxes, [BIG]);
-  assert.deepEqual(c.server.accept, [{ aeTitle: 'CT1', ip: '10.0.0.1', line: 30 }]);
+  assert.deepEqual(c.server.accept, [{ aeTitle: 'CT1', ip: '10.0.0.1', line: 31 }]);
   assert.equal(c.server.trSynOrder, 'client');
   assert.deepEqual(c.server.transferSyntaxes, [EXPL, IMPL]);
   assert.deepEqual(c.storage, { path: '/data', duplicates: 'reject', spareFiles: 0 });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Config, ContextSpec } from '../../../src/config/types';
-import { negotiateAssociation, chooseTransferSyntax, peerAllowed } from '../../../src/ul/negotiation';
+import { asyncWindow, negotiateAssociation, chooseTransferSyntax, peerAllowed } from '../../../src/ul/negotiation';
 import { acceptedContexts, buildAssociateRq } from '../../../src/ul/proposal';
 import { type AssociateRq, emptyUserInfo } from '../../../src/ul/pdu-types';
 
@@ -18,7 +18,7 @@ function spec(role: ContextSpec['role'], uids: string[], ts: string[] = []): Con
 
 function config(over: Partial<Config['options']> = {}, server: Partial<Config['server']> = {}): Config {
   return {
-    network: { port: 104, bind: '127.0.0.1', maxPdu: 65530, readTimeout: 60, idleTimeout: 300, socketSndBuf: 0, socketRcvBuf: 0, maxAssociations: 10 },
+    network: { port: 104, bind: '127.0.0.1', maxPdu: 65530, readTimeout: 60, idleTimeout: 300, socketSndBuf: 0, socketRcvBuf: 0, maxAssociations: 10, maxAsyncOps: 16 },
     memory: { dimseSize: 1 << 20 },
     localAe: { aeTitle: 'EDGE', implementationClassUid: '1.2.840.114093.1.1', implementationVersionName: '00.01.00.00' },
     options: { debug: false, pduDump: false, dimseDump: false, dumpDir: '/tmp', verifyProtocol: true, verifyLocalAe: true, verifyRemoteAe: true, verifyAppContext: true, verifyIPAddr: true, ...over },
@@ -137,12 +137,29 @@ test('role selection: C-GET requestor gets our SCU role only where [Server] scu 
   assert.deepEqual(d.contexts[0], { id: 1, abstractSyntax: MR, transferSyntax: IVR, weAreScu: true, weAreScp: false });
 });
 
-test('async operations window is answered 1/1', () => {
-  const r = rq();
-  r.userInfo.asyncOps = { invoked: 5, performed: 5 };
-  const d = negotiateAssociation({ rq: r, peerAddress: '127.0.0.1', config: config() });
-  assert.ok(d.kind === 'accept');
-  assert.deepEqual(d.ac.userInfo.asyncOps, { invoked: 1, performed: 1 });
+test('asynchronous operations window: the requestor may invoke up to maxAsyncOps, we invoke one at a time', () => {
+  const answer = (proposed: { invoked: number; performed: number } | undefined, maxAsyncOps = 16) => {
+    const r = rq();
+    r.userInfo.asyncOps = proposed;
+    const c = config();
+    c.network.maxAsyncOps = maxAsyncOps;
+    const d = negotiateAssociation({ rq: r, peerAddress: '127.0.0.1', config: c });
+    assert.ok(d.kind === 'accept');
+    return d.ac.userInfo.asyncOps;
+  };
+  assert.deepEqual(answer({ invoked: 5, performed: 5 }), { invoked: 5, performed: 1 });
+  assert.deepEqual(answer({ invoked: 40, performed: 1 }), { invoked: 16, performed: 1 }, 'lowered to ours');
+  assert.deepEqual(answer({ invoked: 0, performed: 0 }), { invoked: 16, performed: 1 }, '0 = unlimited becomes our limit');
+  assert.deepEqual(answer({ invoked: 5, performed: 5 }, 1), { invoked: 1, performed: 1 }, 'maxAsyncOps = 1: synchronous');
+  assert.equal(answer(undefined), undefined, 'no item in the RQ, none in the AC (PS3.7 D.3.3.3)');
+  assert.deepEqual(asyncWindow({ invoked: 1, performed: 7 }, 16), { invoked: 1, performed: 1 });
+});
+
+test('requestor: an Asynchronous Operations Window is proposed only above 1', () => {
+  const base = { callingAeTitle: 'A', calledAeTitle: 'B', maxPdu: 1000, implementationClassUid: '1.2', implementationVersionName: 'V', contexts: [{ abstractSyntax: ECHO, transferSyntaxes: [IVR], role: 'scu' as const }] };
+  assert.equal(buildAssociateRq(base).userInfo.asyncOps, undefined);
+  assert.equal(buildAssociateRq({ ...base, asyncOps: 1 }).userInfo.asyncOps, undefined);
+  assert.deepEqual(buildAssociateRq({ ...base, asyncOps: 8 }).userInfo.asyncOps, { invoked: 8, performed: 1 });
 });
 
 test('requestor: proposal ids are odd, roles proposed for scp contexts, AC read back', () => {

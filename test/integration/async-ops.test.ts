@@ -1,0 +1,99 @@
+/**
+ * Asynchronous Operations Window (PS3.7 D.3.3.3; ours — the statement has none): the
+ * agent grants a proposing requestor up to `[Network] maxAsyncOps` outstanding requests
+ * and serves them concurrently; `dicom-edge store --async N` proposes a window and keeps
+ * that many C-STOREs on the wire. Checked with dcmjs-dimse (an independent implementation)
+ * on both sides, and against DCMTK storescp, which grants no window: the CLI then falls
+ * back to one request at a time.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { runCli, startAgent, testIni } from '../helpers/agent';
+import { tmpDir } from '../helpers/tmp';
+import { makeStudy } from '../helpers/dicom-files';
+import { startStorescp } from '../helpers/peers';
+import { startDimseServer } from '../helpers/dcmjs-dimse';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const dimse = require('dcmjs-dimse');
+
+const ini = (maxAsyncOps?: number) => (port: number, dir: string): string => testIni({
+  port, dataDir: dir,
+  sections: {
+    Network: maxAsyncOps ? [`maxAsyncOps = ${maxAsyncOps}`] : [],
+    Server: ['scp = storage', 'accept = MOD, 127.0.0.1', 'accept = DIMSEJS, 127.0.0.1'],
+  },
+});
+
+test('store --async 8 → dicom-edge: window granted, C-STOREs served concurrently, every instance indexed', async (t) => {
+  const a = await startAgent(ini(), t);
+  const src = await tmpDir('async-', t);
+  const study = await makeStudy(src, { count: 40, rows: 8, cols: 8 });
+  const r = await runCli(['store', '--async', '8', '-v', '-aet', 'MOD', '-aec', 'EDGE', '127.0.0.1', String(a.port), src]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /stored 40\/40 instance\(s\)/);
+  assert.match(r.stderr, /asynchronous operations: 8 outstanding request\(s\) \(asked 8, granted 8\)/);
+  const stored = new Set((a.agent.index.db.prepare('SELECT sop_uid FROM instances').all() as { sop_uid: string }[]).map((x) => x.sop_uid));
+  assert.deepEqual(stored, new Set(study.files.map((f) => f.sopInstanceUid)));
+  const logs = a.logs.join('\n');
+  assert.match(logs, /accepted MOD -> EDGE .* asynchronous operations window 8/);
+  const peak = /served up to (\d+) requests at once/.exec(logs);
+  assert.ok(peak && Number(peak[1]) >= 2 && Number(peak[1]) <= 8, `requests were outstanding together (${peak?.[0]})\n${logs}`);
+});
+
+test('[Network] maxAsyncOps lowers the window; a requestor that asks for none gets none', async (t) => {
+  const a = await startAgent(ini(3), t);
+  const src = await tmpDir('async-', t);
+  await makeStudy(src, { count: 10, rows: 8, cols: 8 });
+  const r = await runCli(['store', '--async', '8', '-v', '-aet', 'MOD', '-aec', 'EDGE', '127.0.0.1', String(a.port), src]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /asynchronous operations: 3 outstanding request\(s\) \(asked 8, granted 3\)/);
+  const sync = await runCli(['store', '-aet', 'MOD', '-aec', 'EDGE', '127.0.0.1', String(a.port), src]);
+  assert.equal(sync.code, 0, sync.stderr);
+  const accepted = a.logs.filter((l) => /accepted MOD -> EDGE/.test(l));
+  assert.equal(accepted.length, 2);
+  assert.match(accepted[0], /asynchronous operations window 3$/);
+  assert.doesNotMatch(accepted[1], /asynchronous/, 'no item in the RQ, none in the AC');
+});
+
+test('dcmjs-dimse client proposing a window of 4: our A-ASSOCIATE-AC grants 4, its C-STOREs are stored', async (t) => {
+  const a = await startAgent(ini(), t);
+  const src = await tmpDir('async-', t);
+  const study = await makeStudy(src, { count: 5, syntax: 'explicit' });
+  const result = await new Promise<{ granted?: number; statuses: number[]; error?: string }>((resolve) => {
+    const client = new dimse.Client();
+    const out: { granted?: number; statuses: number[]; error?: string } = { statuses: [] };
+    for (const f of study.files) {
+      const rq = new dimse.requests.CStoreRequest(f.path);
+      rq.on('response', (rsp: { getStatus(): number }) => out.statuses.push(rsp.getStatus()));
+      client.addRequest(rq);
+    }
+    const timer = setTimeout(() => { out.error = 'timeout'; resolve(out); }, 30000);
+    client.on('associationAccepted', (assoc: { getMaxAsyncOpsInvoked(): number }) => { out.granted = assoc.getMaxAsyncOpsInvoked(); });
+    client.on('associationRejected', (r: unknown) => { out.error = `rejected ${JSON.stringify(r)}`; });
+    client.on('networkError', (e: Error) => { out.error = e.message; });
+    client.on('closed', () => { clearTimeout(timer); resolve(out); });
+    client.send('127.0.0.1', a.port, 'DIMSEJS', 'EDGE', { asyncOps: { maxAsyncOpsInvoked: 4, maxAsyncOpsPerformed: 1 }, connectTimeout: 5000, associationTimeout: 10000, pduTimeout: 10000 });
+  });
+  assert.equal(result.error, undefined);
+  assert.equal(result.granted, 4, 'dcmjs-dimse read our Asynchronous Operations Window item');
+  assert.deepEqual(result.statuses, [0, 0, 0, 0, 0]);
+  assert.equal(a.agent.index.countInstances(), 5);
+});
+
+test('store --async 8 → dcmjs-dimse SCP (grants it) and → DCMTK storescp (grants none: one at a time)', async (t) => {
+  const src = await tmpDir('async-', t);
+  await makeStudy(src, { count: 12, rows: 8, cols: 8 });
+  const dj = await startDimseServer(t, { acceptStorage: true });
+  const r1 = await runCli(['store', '--async', '8', '-v', '-aec', 'DIMSEJS', '127.0.0.1', String(dj.port), src]);
+  assert.equal(r1.code, 0, r1.stderr);
+  assert.match(r1.stderr, /asynchronous operations: 8 outstanding request\(s\) \(asked 8, granted 8\)/);
+  assert.equal(dj.received.length, 12);
+  const out = await tmpDir('storescp-', t);
+  const scp = await startStorescp({ dir: out, t });
+  const r2 = await runCli(['store', '--async', '8', '-v', '-aec', 'STORESCP', '127.0.0.1', String(scp.port), src]);
+  assert.equal(r2.code, 0, r2.stderr);
+  assert.match(r2.stderr, /asynchronous operations: 1 outstanding request\(s\) \(asked 8, granted 1\)/);
+  assert.equal(readdirSync(out).length, 12);
+});
