@@ -113,6 +113,9 @@ export function registerForwardConfig(): void {
     maxAge: duration('7d'),
     idleRelease: duration('5s'),
   });
+  // (ours) C-STOREs kept outstanding when the destination grants an Asynchronous Operations
+  // Window (PS3.7 D.3.3.3); 1 = synchronous, no window proposed (the default).
+  registerOptions('RemoteAE', { asyncOps: { type: 'int', default: 1, min: 1, max: 64 } });
   registerOptions('Storage', {
     deleteAfterForward: { type: 'bool', default: false },
     maxAge: { ...duration('0s') },
@@ -159,6 +162,12 @@ export function forwardSettings(config: Config): ForwardSettings {
       highWater: s.highWater as HighWater | undefined,
     },
   };
+}
+
+/** `[RemoteAE] asyncOps`: outstanding C-STOREs to propose (1 = synchronous). */
+export function remoteAsyncOps(r: RemoteAe | undefined): number {
+  const n = Number(r?.extra.asyncOps ?? 1);
+  return Number.isInteger(n) && n >= 1 ? n : 1;
 }
 
 /** The queue's name for a remote: its userName, else its AE title. */

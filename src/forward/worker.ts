@@ -16,7 +16,7 @@ import { openChannel } from '../services/scu';
 import { pickContext, preloadDataset, sendInstance, storageContexts, type SendableInstance } from '../services/store-scu';
 import { errorMessage } from '../util/errors';
 import type { Logger } from '../util/log';
-import type { RetrySettings } from './config';
+import { remoteAsyncOps, type RetrySettings } from './config';
 import { backoffMs, isOutOfResources, limitReached, verdictOf } from './policy';
 import type { DueJob, JobOutcome, QueueDb } from './queue-db';
 import { Waker } from '../util/waker';
@@ -137,40 +137,64 @@ export class DestinationWorker {
     };
     // The next job's file is read while the current one is on the wire (never rejects).
     let next: Promise<Prepared> | undefined = this.prepare(jobs[0]);
-    let downError: string | undefined;
+    let down: DestinationDown | undefined;
+    // Jobs on the wire: one at a time, or up to the asynchronous operations window the
+    // destination granted ([RemoteAE] asyncOps); responses may then come in any order.
+    const onWire = new Set<Promise<void>>();
+    const settle = (job: DueJob, sent: Promise<JobOutcome>): Promise<void> => sent.then((out) => {
+      if (out.kind === 'done') delivered++;
+      if (out.kind === 'retry') blocked.add(job.studyUid); // later instances of the study wait for it
+      outcomes.push(out);
+    }, (e: unknown) => {
+      if (!(e instanceof DestinationDown)) throw e;
+      down ??= e;
+      // Not on the wire yet (no association, A7xx): it waits with its status, no attempt counted.
+      outcomes.push(e.jobAttempt ? this.failure(job, e.status, e.message, true) : { id: job.id, kind: 'wait', status: e.status, error: e.message });
+    });
     try {
       for (const [i, job] of jobs.entries()) {
+        if (down) { // the rest waits for the destination's back-off, unread
+          for (const rest of jobs.slice(i)) outcomes.push({ id: rest.id, kind: 'unclaim' });
+          break;
+        }
         const prepared = await next!;
         next = i + 1 < jobs.length ? this.prepare(jobs[i + 1]) : undefined;
-        if (this.stopped || blocked.has(job.studyUid)) {
+        // A job that needs a new association (or another kind's own) goes once nothing is on the wire.
+        if (onWire.size && !this.canPipeline(job)) await Promise.all(onWire);
+        if (down || this.stopped || blocked.has(job.studyUid)) {
           outcomes.push({ id: job.id, kind: 'unclaim' });
           continue;
         }
-        let out: JobOutcome;
-        try {
-          out = await this.sendOne(job, prepared);
-        } catch (e) {
-          if (!(e instanceof DestinationDown)) throw e;
-          // Not on the wire yet (no association, A7xx): it waits with its status, no attempt counted.
-          outcomes.push(e.jobAttempt ? this.failure(job, e.status, e.message, true) : { id: job.id, kind: 'wait', status: e.status, error: e.message });
-          for (const rest of jobs.slice(i + 1)) outcomes.push({ id: rest.id, kind: 'unclaim' });
-          this.destinationDown(e.message, e.status !== null);
-          downError = e.message;
-          break;
-        }
-        if (out.kind === 'done') delivered++;
-        if (out.kind === 'retry') blocked.add(job.studyUid); // later instances of the study wait for it
-        outcomes.push(out);
+        const p: Promise<void> = settle(job, this.sendOne(job, prepared)).finally(() => onWire.delete(p));
+        onWire.add(p);
+        while (onWire.size >= this.window) await Promise.race(onWire);
         if (outcomes.length >= FLUSH_EVERY) flush();
       }
+      await Promise.all(onWire);
     } finally {
       flush();
       this.inBatch = false;
     }
-    if (downError) this.expireOld(downError);
+    if (down) {
+      this.destinationDown(down.message, down.status !== null);
+      this.expireOld(down.message);
+    }
     const d = q.destination(this.destination);
     if (d && d.failures > 0 && d.down_until <= this.now()) q.setDestination(this.destination, 0, 0, null, this.now());
     return true;
+  }
+
+  /** Requests that may be on the wire together: 1 unless [RemoteAE] asyncOps asked for more and the open association granted a window. */
+  private get window(): number {
+    const asked = remoteAsyncOps(this.o.remote());
+    if (asked <= 1 || !this.channel) return 1;
+    const granted = this.channel.assoc.requestorOpsWindow;
+    return granted === 0 ? asked : Math.min(asked, granted);
+  }
+
+  /** The job can join the ones on the wire: an instance whose class the open association proposed. */
+  private canPipeline(job: DueJob): boolean {
+    return this.channel !== undefined && !this.kindOf(job) && job.sopClassUid !== null && this.proposed.has(job.sopClassUid);
   }
 
   /** A failed attempt: dead letter past the limits, else retry (a destination-level failure leaves the wait to the destination's back-off, so this job stays first). */
@@ -295,7 +319,7 @@ export class DestinationWorker {
     const contexts = storageContexts(wanted, () => allowed);
     let channel: DimseChannel;
     try {
-      channel = await openChannel({ config, peer: { aeTitle: remote.aeTitle, host: remote.ip, port: remote.port, remote }, contexts, log: this.o.log });
+      channel = await openChannel({ config, peer: { aeTitle: remote.aeTitle, host: remote.ip, port: remote.port, remote }, contexts, log: this.o.log, asyncOps: remoteAsyncOps(remote) });
     } catch (e) {
       throw new DestinationDown(`association with ${remote.aeTitle}@${hostPort(remote.ip, remote.port)}: ${errorMessage(e)}`);
     }

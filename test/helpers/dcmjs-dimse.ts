@@ -43,11 +43,17 @@ export const responses = dimse.responses;
 export const constants = dimse.constants;
 export const Dataset = dimse.Dataset;
 
-/** A dcmjs-dimse SCP accepting Verification (and storage if `acceptStorage`) on 127.0.0.1. */
-export async function startDimseServer(t?: AfterContext, opts: { acceptStorage?: boolean } = {}): Promise<{ port: number; received: unknown[]; close(): void }> {
+/**
+ * A dcmjs-dimse SCP accepting Verification (and storage if `acceptStorage`) on 127.0.0.1.
+ * `storeDelayMs` holds each C-STORE response that long; `peakStores` is the most C-STOREs
+ * it had unanswered at once (above 1 only when the peer pipelines: asynchronous operations).
+ */
+export async function startDimseServer(t?: AfterContext, opts: { acceptStorage?: boolean; storeDelayMs?: number } = {}): Promise<{ port: number; received: unknown[]; peakStores(): number; close(): void }> {
   const { Server, Scp } = dimse;
   const { PresentationContextResult, TransferSyntax, SopClass, Status } = dimse.constants;
   const received: unknown[] = [];
+  let active = 0;
+  let peak = 0;
   class TestScp extends Scp {
     associationRequested(association: any): void {
       this.association = association;
@@ -71,7 +77,10 @@ export async function startDimseServer(t?: AfterContext, opts: { acceptStorage?:
       received.push(request.getDataset());
       const r = dimse.responses.CStoreResponse.fromRequest(request);
       r.setStatus(Status.Success);
-      callback(r);
+      peak = Math.max(peak, ++active);
+      const answer = (): void => { active--; callback(r); };
+      if (opts.storeDelayMs) setTimeout(answer, opts.storeDelayMs);
+      else answer();
     }
     associationReleaseRequested(): void { this.sendAssociationReleaseResponse(); }
   }
@@ -88,5 +97,5 @@ export async function startDimseServer(t?: AfterContext, opts: { acceptStorage?:
   try { server.listen(port); } finally { net.Server.prototype.listen = orig; }
   const close = (): void => server.close();
   onCleanup(close, { t });
-  return { port, received, close };
+  return { port, received, peakStores: () => peak, close };
 }

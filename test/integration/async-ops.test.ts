@@ -97,3 +97,39 @@ test('store --async 8 → dcmjs-dimse SCP (grants it) and → DCMTK storescp (gr
   assert.match(r2.stderr, /asynchronous operations: 1 outstanding request\(s\) \(asked 8, granted 1\)/);
   assert.equal(readdirSync(out).length, 12);
 });
+
+/** An agent forwarding everything from MOD to the dcmjs-dimse SCP at `port`, with [RemoteAE] asyncOps = `asyncOps`. */
+const forwardIni = (pacsPort: number, asyncOps: number) => (port: number, dir: string): string => testIni({
+  port, dataDir: dir,
+  sections: { Server: ['scp = storage', 'accept = MOD, 127.0.0.1'], Forward: ['retryBase = 200ms', 'retryCap = 1s', 'idleRelease = 1s'] },
+  tail: `[RemoteAE]\nuserName = PACS\naetitle = DIMSEJS\nip = 127.0.0.1\nport = ${pacsPort}\nasyncOps = ${asyncOps}\n[Route]\nto = PACS\n`,
+});
+
+async function forwardedAll(a: Awaited<ReturnType<typeof startAgent>>, n: number): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    const row = a.agent.index.db.prepare("SELECT COUNT(*) AS n FROM forward_jobs WHERE state = 'done'").get() as { n: number };
+    if (row.n >= n) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`not all ${n} jobs delivered within 30 s`);
+}
+
+for (const asyncOps of [1, 8]) {
+  test(`forwarding with [RemoteAE] asyncOps = ${asyncOps} to a dcmjs-dimse PACS that answers after 30 ms: ${asyncOps === 1 ? 'one C-STORE at a time' : 'C-STOREs pipelined'}, all delivered`, async (t) => {
+    const pacs = await startDimseServer(t, { acceptStorage: true, storeDelayMs: 30 });
+    const a = await startAgent(forwardIni(pacs.port, asyncOps), t);
+    const src = await tmpDir('async-', t);
+    await makeStudy(src, { count: 24, rows: 8, cols: 8 });
+    // The destination is marked down until all are stored, so the forwarder finds a batch of 24 waiting.
+    const q = a.agent.forwarder.queue;
+    q.setDestination('PACS', Date.now() + 60_000, 0, 'held by the test', Date.now());
+    const r = await runCli(['store', '-aet', 'MOD', '-aec', 'EDGE', '127.0.0.1', String(a.port), src]);
+    assert.equal(r.code, 0, r.stderr);
+    q.setDestination('PACS', 0, 0, null, Date.now());
+    a.agent.forwarder.wakeAll();
+    await forwardedAll(a, 24);
+    assert.equal(pacs.received.length, 24);
+    if (asyncOps === 1) assert.equal(pacs.peakStores(), 1, 'synchronous: never two outstanding');
+    else assert.ok(pacs.peakStores() >= 2 && pacs.peakStores() <= 8, `pipelined within the window (peak ${pacs.peakStores()})`);
+  });
+}

@@ -12,6 +12,7 @@ import { Progress } from '../progress';
 import { EdgeError, errorMessage } from '../../util/errors';
 import { transferSyntaxUid } from '../../dicom/transfer-syntaxes';
 import { hostPort } from '../../util/address';
+import { remoteAsyncOps } from '../../forward/config';
 
 export const usage = 'store [-aet AE] [-aec AE] [--config FILE] [-x implicitLittle|explicitLittle|explicitBig] [--async N] (HOST PORT | REMOTE) FILE|DIR...';
 
@@ -27,13 +28,14 @@ function splitPeer(pos: string[], config: ReturnType<typeof loadCliConfig>): { p
 
 export async function run(argv: string[]): Promise<number> {
   const a = parseArgs(argv, [...COMMON_FLAGS, { names: ['-x', '--propose'], value: true, multi: true, key: 'ts' }, { names: ['--async'], value: true, key: 'async' }]);
-  const asked = int(a, 'async', 1);
-  if (asked < 1 || asked > MAX_ASYNC) throw new EdgeError('CLI_BAD_ARG', `--async takes 1 to ${MAX_ASYNC} outstanding requests, not ${asked}`);
   const config = loadCliConfig(str(a, 'config'));
   const log = cliLogger({ debug: bool(a, 'debug'), verbose: bool(a, 'verbose'), quiet: bool(a, 'quiet') });
   const { peerArgs, inputs } = splitPeer(a.positionals, config);
   if (inputs.length === 0) throw new EdgeError('CLI_NO_INPUT', 'no files or directories to send');
   const peer = resolvePeer(config, peerArgs, str(a, 'aec'));
+  // --async N, else a configured remote's [RemoteAE] asyncOps, else synchronous.
+  const asked = int(a, 'async', remoteAsyncOps(peer.remote));
+  if (asked < 1 || asked > MAX_ASYNC) throw new EdgeError('CLI_BAD_ARG', `--async takes 1 to ${MAX_ASYNC} outstanding requests, not ${asked}`);
   const { instances, skipped } = await scanInputs(inputs);
   for (const s of skipped) process.stderr.write(`skipped ${s.path}: ${s.error}\n`);
   if (instances.length === 0) throw new EdgeError('CLI_NO_DICOM', 'no DICOM Part 10 files found');
