@@ -119,7 +119,17 @@ function encodeAt(f: FieldDef, v: unknown): Buffer {
 function encodeValue(f: FieldDef, v: unknown): Buffer {
   if (f.vr === 'US') return encodeUs(f, v);
   if (f.vr === 'AT') return encodeAt(f, v);
+  if (f.key === 'errorComment' && typeof v === 'string') return encodeString(f, errorCommentText(v));
   return encodeString(f, v);
+}
+
+/**
+ * Error Comment (0000,0902) is LO in the default repertoire: free text for people, never
+ * a reason to lose the response that carries it. Characters LO cannot hold (non-ASCII
+ * such as "≠", control characters, backslash) become "?", and it is cut to 64.
+ */
+export function errorCommentText(s: string): string {
+  return s.replace(/[\\\x00-\x1f\x7f-\uffff]/g, '?').slice(0, 64);
 }
 
 /**

@@ -9,6 +9,7 @@
  *   magnificationTypes = REPLICATE\BILINEAR\CUBIC\NONE
  *   supports12Bit = yes             ; else 12-bit images are sent as 8-bit
  *   printerDpi = 300                ; resolution: image box size in pixels (src/print/fit.ts)
+ *   minDensity = 20  maxDensity = 320  ; the printer's density range, hundredths of OD (B605)
  *
  *   [Print]                         ; the spool (durations as in [Forward])
  *   retryBase = 5s  retryCap = 5m  maxAttempts = 0 (no limit)  maxQueued = 100 (per printer)
@@ -34,6 +35,9 @@ export interface PrinterCapabilities {
   supports12Bit: boolean;
   /** Printer resolution (dots per inch); DEFAULT_DPI when not configured. */
   dpi?: number;
+  /** The printer's density range in hundredths of OD (PS3.3 C.13.3 Min/Max Density); unset = not checked. */
+  minDensity?: number;
+  maxDensity?: number;
 }
 
 export interface PrinterDef {
@@ -94,6 +98,8 @@ export function registerPrintConfig(): void {
     magnificationTypes: list(/^(REPLICATE|BILINEAR|CUBIC|NONE)$/),
     supports12Bit: { type: 'bool', default: false },
     printerDpi: { type: 'int', min: 50, max: 4800 },
+    minDensity: { type: 'int', min: 0, max: 65535 },
+    maxDensity: { type: 'int', min: 0, max: 65535 },
   });
   registerSection('Print', {
     retryBase: duration('5s'),
@@ -127,9 +133,16 @@ export function printersOf(config: Config): PrinterDef[] {
         magnificationTypes: words(r.extra.magnificationTypes ?? ''),
         supports12Bit: isYes(r.extra.supports12Bit),
         dpi: dpiOf(r.extra.printerDpi),
+        minDensity: densityOf(r.extra.minDensity),
+        maxDensity: densityOf(r.extra.maxDensity),
       },
     };
   });
+}
+
+function densityOf(raw: string | undefined): number | undefined {
+  const n = Number((raw ?? '').trim());
+  return raw !== undefined && raw.trim() !== '' && Number.isInteger(n) && n >= 0 && n <= 65535 ? n : undefined;
 }
 
 function dpiOf(raw: string | undefined): number {
@@ -163,7 +176,7 @@ export function printProblems(config: Config): { line: number; message: string }
   const problems: { line: number; message: string }[] = [];
   const seen = new Map<string, string>();
   for (const r of config.remotes) {
-    if (!isYes(r.extra.printer) && (r.extra.printAs || r.extra.filmSizes || r.extra.displayFormats || r.extra.printerDpi)) {
+    if (!isYes(r.extra.printer) && (r.extra.printAs || r.extra.filmSizes || r.extra.displayFormats || r.extra.printerDpi || r.extra.minDensity || r.extra.maxDensity)) {
       problems.push({ line: r.line, message: `[RemoteAE] ${r.aeTitle}: printer options without printer = yes` });
     }
   }
@@ -172,6 +185,8 @@ export function printProblems(config: Config): { line: number; message: string }
     const other = seen.get(p.printAs);
     if (other) problems.push({ line: p.remote.line, message: `[RemoteAE] ${p.name}: printAs ${p.printAs} is also used by ${other}` });
     seen.set(p.printAs, p.name);
+    const { minDensity: lo, maxDensity: hi } = p.caps;
+    if (lo !== undefined && hi !== undefined && lo >= hi) problems.push({ line: p.remote.line, message: `[RemoteAE] ${p.name}: minDensity ${lo} is not below maxDensity ${hi}` });
   }
   return problems;
 }

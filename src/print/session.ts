@@ -137,8 +137,9 @@ export class PrintSession {
     if (!formatText) return fail(ST.MissingAttribute, 'Image Display Format missing', [TAG.ImageDisplayFormat]);
     const format = parseDisplayFormat(formatText);
     if (typeof format === 'string') return fail(ST.InvalidAttributeValue, format, [TAG.ImageDisplayFormat]);
-    const { kept, warning, error } = screen(ds, FILMBOX_ATTRS);
+    const { kept, warning: screened, error } = screen(ds, FILMBOX_ATTRS);
     if (error) return error;
+    const warning = screened ?? this.densityRange(kept);
     // Kept as asked (the SCU replays only what the modality chose); defaults go in the response.
     const attrs = kept.filter((e) => e.tag !== TAG.ReferencedFilmSessionSequence);
     const box: FilmBox = { uid: askedUid || newUid(), attrs, boxes: [] };
@@ -164,10 +165,35 @@ export class PrintSession {
   setFilmBox(uid: string, ds: Identifier): NResult {
     const box = this.filmBoxes.find((b) => b.uid === uid);
     if (!box) return fail(ST.NoSuchSopInstance, `no film box ${uid}`);
-    const { kept, warning, error } = screen(ds, FILMBOX_SET_ATTRS);
+    const { kept, warning: screened, error } = screen(ds, FILMBOX_SET_ATTRS);
     if (error) return error;
+    const warning = screened ?? this.densityRange(kept);
     merge(box.attrs, kept);
     return { ...(warning ?? { status: ST.Success }), dataset: kept, instanceUid: uid };
+  }
+
+  /**
+   * PS3.4 Tables H.4.1.2.1.2-1, H.4.1.2.2.2-1: a Min or Max Density outside the printer's
+   * range ([RemoteAE] minDensity/maxDensity) is B605, and the printer's limit is used
+   * instead: the value in `attrs` (what the job replays, and what the response shows) is
+   * replaced by it. Nothing is checked when the range is not configured.
+   */
+  private densityRange(attrs: Identifier): NResult | undefined {
+    const lo = this.fit.caps?.minDensity;
+    const hi = this.fit.caps?.maxDensity;
+    const changed: string[] = [];
+    const clamp = (tag: number, name: string, limit: number | undefined, outside: (v: number) => boolean): void => {
+      const raw = get(attrs, tag);
+      if (limit === undefined || raw === undefined || raw.trim() === '') return;
+      const v = Number(raw);
+      if (!Number.isFinite(v) || !outside(v)) return;
+      set(attrs, tag, String(limit), 'US');
+      changed.push(`${name} ${v}->${limit}`); // an Error Comment is LO: ASCII, 64 characters
+    };
+    clamp(TAG.MinDensity, 'Min', lo, (v) => v < lo!);
+    clamp(TAG.MaxDensity, 'Max', hi, (v) => v > hi!);
+    if (!changed.length) return undefined;
+    return { status: ST.DensityOutOfRange, comment: `density ${changed.join(', ')} (printer ${lo ?? '-'}..${hi ?? '-'})` };
   }
 
   deleteFilmBox(uid: string): NResult {

@@ -43,7 +43,8 @@ async function handleStore({ channel, message, log }: RequestContext, events: St
     events.stored?.(result, channel.assoc.callingAe);
   } catch (e) {
     status = e instanceof StoreError ? e.status : STORE_STATUS.outOfResources;
-    errorComment = errorMessage(e).slice(0, 64);
+    // The status already says what kind of failure: the comment gives the detail (64 characters).
+    errorComment = e instanceof StoreError ? e.message : errorMessage(e);
     log.warn(`${channel.assoc.id} C-STORE ${cmd.affectedSopInstanceUid} from ${channel.assoc.callingAe}: status 0x${status.toString(16)}: ${errorMessage(e)}`);
     await inst?.discard().catch(() => undefined);
   }

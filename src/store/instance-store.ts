@@ -179,8 +179,8 @@ export class InstanceStore {
     if (tmp.dataSetLength === 0) throw cannotUnderstand('empty data set');
     const h = await this.readHeader(tmp.path, tmp.dataSetOffset, tmp.dataSetLength, info.transferSyntaxUid, tmp.head);
     // PS3.4 B.2.3 A9xx: the data set's own identity must be the one the command announced.
-    if (h.sopClassUid !== info.sopClassUid) throw mismatch(`SOP Class UID in data set (${h.sopClassUid}) ≠ command (${info.sopClassUid})`);
-    if (h.sopInstanceUid !== info.sopInstanceUid) throw mismatch(`SOP Instance UID in data set (${h.sopInstanceUid}) ≠ command (${info.sopInstanceUid})`);
+    if (h.sopClassUid !== info.sopClassUid) throw mismatch(`data set SOP Class is ${h.sopClassUid}, not ${info.sopClassUid} as in the command`);
+    if (h.sopInstanceUid !== info.sopInstanceUid) throw mismatch(`data set SOP Instance is ${h.sopInstanceUid}, not ${info.sopInstanceUid} as in the command`);
     if (!h.studyInstanceUid || !isAcceptableUid(h.studyInstanceUid)) throw mismatch(`missing or invalid Study Instance UID`);
     if (!h.seriesInstanceUid || !isAcceptableUid(h.seriesInstanceUid)) throw mismatch(`missing or invalid Series Instance UID`);
     return h;

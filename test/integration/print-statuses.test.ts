@@ -119,6 +119,31 @@ test('print queue full: Film Box N-ACTION → C602, Film Session N-ACTION → C6
   assert.equal(new SpoolDb(edge.agent.index.db).list().length, 1, 'the printer is unreachable: the first job waits, the queue holds 1');
 });
 
+test('density range: Film Box N-CREATE/N-SET asking beyond [RemoteAE] minDensity/maxDensity → B605 with the printer\'s limits; the spooled job carries them', async (t) => {
+  const edgePort = await freePort();
+  const dataDir = await agentDataDir('edge-print-density-');
+  const edge = await startEdge(printIni({ port: edgePort, dataDir, printerPort: await freePort(), printLines: ['eventReports = no'], extraRemotes: 'minDensity = 20\nmaxDensity = 320\n' }));
+  t.after(() => edge.stop());
+  const sessionUid = '1.2.826.0.1.3680043.2.1143.59.1';
+  const fb = '1.2.826.0.1.3680043.2.1143.59.2';
+  const box = filmBox(fb, sessionUid, 'STANDARD\\1,1') as { getDataset(): { setElement(k: string, v: unknown): void } };
+  box.getDataset().setElement('MinDensity', 5);
+  box.getDataset().setElement('MaxDensity', 400);
+  const set = new requests.NSetRequest(UID.FilmBox, fb, META);
+  set.setDataset(new Dataset({ MaxDensity: 300 }));
+  const tooLow = new requests.NSetRequest(UID.FilmBox, fb, META);
+  tooLow.setDataset(new Dataset({ MinDensity: 10 }));
+  const r = await dimseAll(edgePort, [filmSession(sessionUid), box, set, tooLow, imageBox(`${fb}.1`, 1, 64, 64), new requests.NActionRequest(UID.FilmBox, fb, 1, META)]);
+  assert.equal(r.error, undefined);
+  assert.deepEqual(r.rsps.map((x) => x.getStatus().toString(16)), ['0', 'b605', '0', 'b605', '0', '0']);
+  assert.match(comment(r.rsps[1]), /density Min 5->20, Max 400->320 \(printer 20..320\)/);
+  const created = (r.rsps[1] as unknown as { getDataset(): { getElement(k: string): unknown } }).getDataset();
+  assert.deepEqual([created.getElement('MinDensity'), created.getElement('MaxDensity')], [20, 320], 'the response shows the values the printer will use');
+  const job = new SpoolDb(edge.agent.index.db).list()[0];
+  const spooled = readJob(dataDir, job.dir);
+  assert.deepEqual([get(spooled.films[0].attrs, TAG.MinDensity), get(spooled.films[0].attrs, TAG.MaxDensity)], ['20', '300']);
+});
+
 test('cleanup at start: a done job older than keepDays goes with its folder; an old held job and a recent done job stay', async (t) => {
   const edgePort = await freePort();
   const dataDir = await agentDataDir('edge-print-clean-');

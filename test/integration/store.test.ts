@@ -116,4 +116,17 @@ test('failures: data set that does not match the command → A900, association s
   assert.match(r.stdout, /stored 1\/2/);
   assert.equal(a.agent.index.countInstances(), 1);
   assert.equal(partialFiles(a.dataDir).length, 0, 'no partial file left');
+  // The SOP Class too (CT in the data set, MR in the meta, hence in the command): A900, and
+  // the 64 characters of the Error Comment name the data set's class (they used to go to
+  // the error code and the start of the sentence).
+  const g = study.files[1];
+  const gbuf = readFileSync(g.path);
+  const gm = readPart10Meta(gbuf);
+  const gmeta = gbuf.subarray(0, gm.datasetOffset);
+  const CT = '1.2.840.10008.5.1.4.1.1.2';
+  gmeta.write('1.2.840.10008.5.1.4.1.1.4', gmeta.indexOf(Buffer.from(CT)), 'latin1');
+  writeFileSync(g.path, gbuf);
+  const r2 = await runCli(['store', '-aet', 'EDGECLI', '-aec', 'EDGE', '127.0.0.1', String(a.port), g.path]);
+  assert.equal(r2.code, 1);
+  assert.match(r2.stderr, /A900.*\(data set SOP Class is 1\.2\.840\.10008\.5\.1\.4\.1\.1\.2, not 1\.2\.840/);
 });

@@ -237,3 +237,10 @@ test('fuzz: random and mutated bytes either decode or throw DIMSE_BAD_COMMAND', 
     }
   }
 });
+
+test('Error Comment: text LO cannot hold becomes "?" and is cut to 64 characters; the response is still encoded', () => {
+  const cmd: CommandSet = { commandField: CommandField.C_STORE_RSP, messageIdBeingRespondedTo: 1, commandDataSetType: DataSetType.NONE, status: 0xa900, errorComment: `UID 1.2 ≠ 1.3\\x\n${'y'.repeat(80)}` };
+  const back = decodeCommand(encodeCommand(cmd));
+  assert.equal(back.errorComment, `UID 1.2 ? 1.3?x?${'y'.repeat(48)}`);
+  assert.equal(back.errorComment!.length, 64);
+});

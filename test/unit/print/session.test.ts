@@ -88,3 +88,29 @@ test('colour association: colour image boxes; SCU-chosen UIDs kept; presentation
   assert.equal(s.deletePresentationLut(lut.instanceUid!).status, 0);
   assert.equal(s.deletePresentationLut(lut.instanceUid!).status, 0x0112);
 });
+
+test('B605: Min/Max Density outside the printer\'s range ([RemoteAE] minDensity/maxDensity) is a warning and the printer\'s limit is used', () => {
+  const caps = { filmSizes: [], displayFormats: [], magnificationTypes: [], supports12Bit: false, minDensity: 20, maxDensity: 320 };
+  const s = new PrintSession(false, { caps });
+  const fs = s.createFilmSession([]);
+  const density = (min?: string, max?: string): Identifier => [
+    ...(min ? [{ tag: TAG.MinDensity, vr: 'US', value: min }] : []),
+    ...(max ? [{ tag: TAG.MaxDensity, vr: 'US', value: max }] : []),
+  ];
+  const fb = s.createFilmBox([...filmBoxRq(fs.instanceUid!), ...density('5', '400')]);
+  assert.equal(fb.status, 0xb605);
+  assert.match(fb.comment ?? '', /density Min 5->20, Max 400->320 \(printer 20..320\)/);
+  assert.deepEqual([get(fb.dataset!, TAG.MinDensity), get(fb.dataset!, TAG.MaxDensity)], ['20', '320'], 'the response shows what will be used');
+  assert.equal(s.setFilmBox(fb.instanceUid!, density('30', '300')).status, 0, 'inside the range');
+  const set = s.setFilmBox(fb.instanceUid!, density(undefined, '330'));
+  assert.equal(set.status, 0xb605);
+  assert.equal(get(set.dataset!, TAG.MaxDensity), '320');
+  const boxes = refs(fb.dataset);
+  s.setImageBox(boxes[0].uid, false, imageRq(1));
+  const job = s.printFilmBox(fb.instanceUid!);
+  assert.deepEqual([get(job.spool!.films[0].attrs, TAG.MinDensity), get(job.spool!.films[0].attrs, TAG.MaxDensity)], ['30', '320'], 'the spooled job replays the limits');
+  // No range configured: nothing is checked.
+  const open = new PrintSession(false);
+  const fs2 = open.createFilmSession([]);
+  assert.equal(open.createFilmBox([...filmBoxRq(fs2.instanceUid!), ...density('1', '999')]).status, 0);
+});
