@@ -86,11 +86,6 @@ export class DimseChannel {
     this.assoc.once('close', () => this.onClosed());
   }
 
-  /** The most requests of the peer this channel had outstanding at once (1 for a synchronous peer). */
-  get maxConcurrentRequests(): number {
-    return this.peakOutstanding;
-  }
-
   context(id: number): NegotiatedContext | undefined {
     return this.assoc.contexts.get(id);
   }

@@ -48,7 +48,9 @@ export class Association extends EventEmitter {
   readonly sm = new StateMachine();
   contexts = new Map<number, NegotiatedContext>();
   peerMaxPdu = 0;
-
+  readonly writeBatchBytes: number; // bytes of ready PDUs per writev (0 = one PDU per write)
+  rq?: AssociateRq;
+  ac?: AssociateAc;
   /**
    * Requests the requestor may have outstanding on this association: the A-ASSOCIATE-AC's
    * Asynchronous Operations Window "invoked" field (PS3.7 D.3.3.3; both sides read the same
@@ -58,9 +60,7 @@ export class Association extends EventEmitter {
     const w = this.ac?.userInfo.asyncOps;
     return w ? w.invoked : 1;
   }
-  readonly writeBatchBytes: number; // bytes of ready PDUs per writev (0 = one PDU per write)
-  rq?: AssociateRq;
-  ac?: AssociateAc;
+
   /** Receives PDVs in Sta6/Sta7; return false to apply backpressure (then call resumeReading). */
   onPData: (pdv: Pdv) => boolean = () => true;
   /** Acceptor: decides on an A-ASSOCIATE-RQ (negotiation is pure; the server wires it in). */
