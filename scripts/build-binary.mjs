@@ -12,6 +12,7 @@
 // Also writes dist/dicom-edge.ini (the embedded default configuration) for scripts/install.
 // Usage: node scripts/build-binary.mjs [--skip-smoke] [--only ini]
 import { build } from 'esbuild';
+import { jpegWorkerSource } from './lib/jpeg-worker.mjs';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
@@ -134,7 +135,7 @@ async function bundle() {
     target: 'node20',
     outfile: join(WORK, 'dicom-edge-sea.js'),
     // main.ts starts itself when `require.main === module`; here the entry above starts it.
-    define: { __DICOM_EDGE_VERSION__: JSON.stringify(pkg.version), 'require.main': 'undefined' },
+    define: { __DICOM_EDGE_VERSION__: JSON.stringify(pkg.version), __JPEG_WORKER__: JSON.stringify(await jpegWorkerSource()), 'require.main': 'undefined' },
     plugins: [nativeLoaderPlugin],
     legalComments: 'none',
     logLevel: 'error',

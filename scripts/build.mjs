@@ -4,6 +4,7 @@
 // so the native addons resolve).
 import { build } from 'esbuild';
 import { readFileSync, chmodSync } from 'node:fs';
+import { jpegWorkerSource } from './lib/jpeg-worker.mjs';
 
 const outIdx = process.argv.indexOf('--out');
 const outfile = outIdx > 0 ? process.argv[outIdx + 1] : 'dist/dicom-edge.js';
@@ -16,7 +17,7 @@ await build({
   target: 'node20',
   outfile,
   banner: { js: '#!/usr/bin/env node' },
-  define: { __DICOM_EDGE_VERSION__: JSON.stringify(pkg.version) },
+  define: { __DICOM_EDGE_VERSION__: JSON.stringify(pkg.version), __JPEG_WORKER__: JSON.stringify(await jpegWorkerSource()) },
   external: ['better-sqlite3', 'serialport', '@serialport/*', 'sockopt', 'systeminformation'],
   sourcemap: 'linked',
   logLevel: 'warning',

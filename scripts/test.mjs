@@ -6,6 +6,7 @@ import { build } from 'esbuild';
 import { readdirSync, statSync, rmSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { jpegWorkerSource } from './lib/jpeg-worker.mjs';
 
 const only = process.argv[2];
 const outdir = 'dist/test-build';
@@ -28,7 +29,7 @@ await build({
   format: 'cjs',
   target: 'node20',
   sourcemap: 'inline',
-  define: { __DICOM_EDGE_VERSION__: JSON.stringify(pkg.version) },
+  define: { __DICOM_EDGE_VERSION__: JSON.stringify(pkg.version), __JPEG_WORKER__: JSON.stringify(await jpegWorkerSource()) },
   logLevel: 'warning',
 });
 

@@ -80,7 +80,7 @@ export async function sendRendered(c: WebContext, sopUid: string, o: ReturnType<
   const pm = await pixelsOf(c, sopUid);
   let body: Buffer;
   try {
-    body = renderAs(pm, o, type, quality);
+    body = await renderAs(pm, o, type, quality);
   } catch (e) {
     if (e instanceof EdgeError && e.code.startsWith('RENDER_')) throw new HttpError(e.code === 'RENDER_BAD_FRAME' ? 404 : 415, e.message);
     throw e;

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { testIni } from '../helpers/agent';
 import { canConnect, freePort, waitForPort } from '../helpers/ports';
 import { tmpDir } from '../helpers/tmp';
+import { makeStudy } from '../helpers/dicom-files';
 import { notifyReceiver, notifySkipReason } from '../unit/native/notify-receiver';
 
 const BINARY = join(process.cwd(), 'dist', 'dicom-edge');
@@ -80,11 +81,15 @@ test('the embedded addons are extracted to the private cache and load (sqlite, s
   assert.equal(existsSync(join(dir, 'cache')), false, '$CACHE_DIRECTORY wins over $XDG_CACHE_HOME');
 });
 
-test('the binary runs the agent and echoes itself', async (t) => {
+test('the binary runs the agent, echoes and stores to itself, and renders a JPEG (worker thread) on its web page', async (t) => {
   const { dir, bin, env } = await lonelyBinary(t);
   const port = await freePort();
+  const webPort = await freePort();
   const ini = join(dir, 'edge.ini');
-  writeFileSync(ini, testIni({ port, dataDir: join(dir, 'data'), sections: { Options: ['verifyRemoteAe = Off', 'verifyIPAddr = Off'] } }));
+  writeFileSync(ini, testIni({
+    port, dataDir: join(dir, 'data'),
+    sections: { Options: ['verifyRemoteAe = Off', 'verifyIPAddr = Off'], Server: ['scp = storage'], Web: [`port = ${webPort}`, 'bind = 127.0.0.1', 'anonymous = viewer'] },
+  }));
   const agent = spawn(bin, ['run', '--config', ini], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   agent.stdout.on('data', (d: Buffer) => { log += d.toString(); });
@@ -96,6 +101,15 @@ test('the binary runs the agent and echoes itself', async (t) => {
   const e = spawnSync(bin, ['echo', '-aec', 'EDGE', '--config', ini, '127.0.0.1', String(port)], { cwd: dir, env, encoding: 'utf8', timeout: 30000 });
   assert.equal(e.status, 0, e.stdout + e.stderr);
   assert.match(e.stdout, /C-ECHO EDGE@127\.0\.0\.1:\d+: status 0x0000 \(Success\)/);
+  const study = await makeStudy(join(dir, 'study'), { count: 1, rows: 32, cols: 32 });
+  const s = spawnSync(bin, ['store', '-aec', 'EDGE', '--config', ini, '127.0.0.1', String(port), join(dir, 'study')], { cwd: dir, env, encoding: 'utf8', timeout: 30000 });
+  assert.equal(s.status, 0, s.stdout + s.stderr);
+  const f = study.files[0];
+  const jpg = await fetch(`http://127.0.0.1:${webPort}/wado?requestType=WADO&studyUID=${study.studyUid}&seriesUID=${f.seriesUid}&objectUID=${f.sopInstanceUid}`);
+  assert.equal(jpg.status, 200, await jpg.clone().text());
+  assert.equal(jpg.headers.get('content-type'), 'image/jpeg');
+  const body = Buffer.from(await jpg.arrayBuffer());
+  assert.deepEqual([body[0], body[1], body[body.length - 2], body[body.length - 1]], [0xff, 0xd8, 0xff, 0xd9], 'a whole JPEG from the embedded worker');
 
   agent.kill('SIGTERM');
   assert.equal(await exited, 0, log);

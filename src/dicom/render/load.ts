@@ -7,7 +7,7 @@ import { decodeDataSet, type Identifier } from '../identifier';
 import { pixelModuleOf, type PixelModule } from './pixel-module';
 import { renderFrame, type RenderOptions, type RenderResult } from './render';
 import { encodePng } from './png';
-import { encodeJpeg } from './jpeg';
+import { encodeJpegOffThread } from './jpeg-thread';
 import { readPart10Meta } from '../part10-reader';
 
 export interface DecodedFile {
@@ -39,8 +39,8 @@ export function renderPng(pm: PixelModule, o: RenderOptions = {}): { png: Buffer
 
 export type RenderedType = 'image/png' | 'image/jpeg';
 
-/** One frame rendered and encoded as `type` (`quality` 1-100 for JPEG). */
-export function renderAs(pm: PixelModule, o: RenderOptions, type: RenderedType, quality?: number): Buffer {
+/** One frame rendered and encoded as `type` (`quality` 1-100 for JPEG, encoded on a worker thread). */
+export async function renderAs(pm: PixelModule, o: RenderOptions, type: RenderedType, quality?: number): Promise<Buffer> {
   const image = renderFrame(pm, o);
-  return type === 'image/jpeg' ? encodeJpeg(image, quality) : encodePng(image);
+  return type === 'image/jpeg' ? encodeJpegOffThread(image, quality) : encodePng(image);
 }

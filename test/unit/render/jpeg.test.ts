@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeJpeg } from '../../../src/dicom/render/jpeg';
+import { encodeJpegOffThread } from '../../../src/dicom/render/jpeg-thread';
 import type { RasterImage } from '../../../src/dicom/render/png';
 import { tmpDir } from '../../helpers/tmp';
 
@@ -80,4 +81,14 @@ test('JPEG quality: lower quality, smaller file; out-of-range values are clamped
   assert.ok(q20 < q95, `${q20} < ${q95}`);
   assert.equal(encodeJpeg(img, 500).length, encodeJpeg(img, 100).length);
   assert.throws(() => encodeJpeg({ width: 4, height: 4, channels: 1, data: new Uint8Array(15) }), { code: 'RENDER_BAD_RASTER' });
+});
+
+test('JPEG on the worker thread: the same bytes as inline, several at once, a bad raster rejected', async () => {
+  const a = gradient(300, 200, 1);
+  const b = gradient(64, 64, 3);
+  const [ja, jb] = await Promise.all([encodeJpegOffThread(a, 80), encodeJpegOffThread(b)]);
+  assert.ok(ja.equals(encodeJpeg(a, 80)), 'grey: identical to the inline encoding');
+  assert.ok(jb.equals(encodeJpeg(b)), 'colour: identical to the inline encoding');
+  await assert.rejects(encodeJpegOffThread({ width: 4, height: 4, channels: 1, data: new Uint8Array(3) }), { code: 'JPEG_ENCODE' });
+  assert.ok((await encodeJpegOffThread(a, 80)).equals(ja), 'the worker still serves after a failure');
 });
