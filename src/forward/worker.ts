@@ -186,10 +186,7 @@ export class DestinationWorker {
 
   /** Requests that may be on the wire together: 1 unless [RemoteAE] asyncOps asked for more and the open association granted a window. */
   private get window(): number {
-    const asked = remoteAsyncOps(this.o.remote());
-    if (asked <= 1 || !this.channel) return 1;
-    const granted = this.channel.assoc.requestorOpsWindow;
-    return granted === 0 ? asked : Math.min(asked, granted);
+    return this.channel ? this.channel.assoc.ourOpsWindow(remoteAsyncOps(this.o.remote())) : 1;
   }
 
   /** The job can join the ones on the wire: an instance whose class the open association proposed. */

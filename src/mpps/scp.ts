@@ -5,7 +5,7 @@
  * the status with an Error Comment when refused. Nothing escapes: failures are 0110.
  */
 import type { DimseMessage, DimseService, RequestContext } from '../dimse/channel';
-import type { CommandSet } from '../dimse/command';
+import { errorCommentText, type CommandSet } from '../dimse/command';
 import { CommandField } from '../dimse/command-fields';
 import { errorMessage } from '../util/errors';
 import type { Logger } from '../util/log';
@@ -47,7 +47,7 @@ async function handle(mpps: Mpps, { channel, message, context }: RequestContext,
   }
   const what = create ? 'N-CREATE' : 'N-SET';
   const fields: Partial<CommandSet> = refused
-    ? { status: refused.status, errorComment: refused.comment.replace(/[\\\x00-\x1f\x7f-\uffff]/g, '?').slice(0, 64) }
+    ? { status: refused.status, errorComment: errorCommentText(refused.comment) }
     : { status: 0 };
   if (refused) log.warn(`${channel.assoc.id} MPPS ${what} ${uid} from ${caller}: status 0x${refused.status.toString(16).padStart(4, '0')}: ${refused.comment}`);
   else log.info(`${channel.assoc.id} MPPS ${what} ${uid} from ${caller}: stored`);

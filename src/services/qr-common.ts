@@ -5,7 +5,7 @@
  * counters of C-MOVE/C-GET.
  */
 import type { DimseMessage } from '../dimse/channel';
-import type { CommandSet } from '../dimse/command';
+import { errorCommentText, type CommandSet } from '../dimse/command';
 import { decodeIdentifier, encodeIdentifier, type Identifier } from '../dicom/identifier';
 import { sopClassInfo, type SopCategory } from '../dicom/sop-classes';
 import { QueryError, QUERY_STATUS, type QueryModel, type RetrieveInstance } from '../store/query';
@@ -62,14 +62,9 @@ export async function readRequestIdentifier(message: DimseMessage, transferSynta
 /** A failure response's fields for any error: QueryError keeps its status, the rest is C000. */
 export function failureFields(e: unknown): Pick<CommandSet, 'status' | 'errorComment' | 'offendingElement'> {
   if (e instanceof QueryError) {
-    return { status: e.status, errorComment: asciiComment(e.errorComment), offendingElement: e.offendingElements.length ? e.offendingElements : undefined };
+    return { status: e.status, errorComment: errorCommentText(e.errorComment), offendingElement: e.offendingElements.length ? e.offendingElements : undefined };
   }
-  return { status: QUERY_STATUS.unableToProcess, errorComment: asciiComment(errorMessage(e)) };
-}
-
-/** Error Comment (0000,0902) is LO without backslash or control characters, at most 64. */
-function asciiComment(s: string): string {
-  return s.replace(/[\\\x00-\x1f\x7f-\uffff]/g, '?').slice(0, 64);
+  return { status: QUERY_STATUS.unableToProcess, errorComment: errorCommentText(errorMessage(e)) };
 }
 
 /** An engine result → what store-scu sends (the index keeps the file size; the data set is the rest). */

@@ -8,6 +8,7 @@ import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { DimseService, RequestContext } from '../dimse/channel';
+import { errorCommentText } from '../dimse/command';
 import { CommandField } from '../dimse/command-fields';
 import { buildFileMeta } from '../store/part10';
 import { errorMessage } from '../util/errors';
@@ -99,7 +100,7 @@ async function storeFile(o: FileStorageOptions, { channel, message }: RequestCon
   } catch (e) {
     // PS3.4 B.2.3: A700 out of resources for write problems, C000 for requests we cannot use.
     status = /UID|data set/.test(errorMessage(e)) ? 0xc000 : 0xa700;
-    error = errorMessage(e).replace(/[\\\x00-\x1f\x7f-\uffff]/g, '?').slice(0, 64);
+    error = errorCommentText(errorMessage(e));
   }
   await channel.send(message.contextId, {
     commandField: CommandField.C_STORE_RSP, messageIdBeingRespondedTo: cmd.messageId,

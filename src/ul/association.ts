@@ -61,6 +61,13 @@ export class Association extends EventEmitter {
     return w ? w.invoked : 1;
   }
 
+  /** As requestor, having proposed `asked` outstanding requests: how many we may keep (the peer's 0 = unlimited keeps ours). */
+  ourOpsWindow(asked: number): number {
+    if (asked <= 1) return 1;
+    const granted = this.requestorOpsWindow;
+    return granted === 0 ? asked : Math.min(asked, granted);
+  }
+
   /** Receives PDVs in Sta6/Sta7; return false to apply backpressure (then call resumeReading). */
   onPData: (pdv: Pdv) => boolean = () => true;
   /** Acceptor: decides on an A-ASSOCIATE-RQ (negotiation is pure; the server wires it in). */

@@ -32,7 +32,7 @@ async function studyZip(c: WebContext): Promise<void> {
   c.res.writeHead(200, { 'content-type': 'application/zip', 'content-disposition': `attachment; filename="${c.params[0]}.zip"` });
   const zip = new ZipWriter(c.res);
   try {
-    for (const f of files) await zip.add(`${f.series_uid}/${f.sop_uid}.dcm`, absoluteInstancePath(c.deps.storeRoot, f.path));
+    for (const f of files) await zip.add(`${f.series_uid}/${f.sop_uid}.dcm`, absoluteInstancePath(c.deps.storeRoot, f.path), undefined, f.size);
     await zip.finish();
     c.res.end();
   } catch (e) {

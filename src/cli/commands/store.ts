@@ -51,7 +51,7 @@ export async function run(argv: string[]): Promise<number> {
   const channel = await openChannel({ config, peer, callingAe: str(a, 'aet'), log, contexts, asyncOps: asked });
   // The window the peer granted (PS3.7 D.3.3.3): without the item, 1; 0 = unlimited (ours then).
   const granted = channel.assoc.requestorOpsWindow;
-  const window = asked === 1 ? 1 : granted === 0 ? asked : Math.min(granted, asked);
+  const window = channel.assoc.ourOpsWindow(asked);
   if (asked > 1) log.info(`asynchronous operations: ${window} outstanding request(s) (asked ${asked}, granted ${granted === 0 ? 'unlimited' : granted})`);
   const progress = new Progress(instances.length, 'store');
   const results: SendResult[] = [];
