@@ -14,6 +14,7 @@ import type { Logger } from '../../util/log';
 import { startConsoleServices } from '../../console/appliance';
 import { notify, startWatchdog } from '../../native/sd-notify';
 import { hostPort } from '../../util/address';
+import { applyHeapGrowth } from '../../tune/heap';
 
 /** Options written as `auto` (or left out) take values derived from the detected hardware. */
 async function tuned(config: Config, log: Logger): Promise<Config> {
@@ -47,6 +48,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const log = createLogger({ debug: loaded.options.debug, file: loaded.options.debugFile }, 'agent');
   log.info(`dicom-edge ${loaded.localAe.implementationVersionName} starting with ${path}`);
+  log.info(applyHeapGrowth());
   let current: Config;
   let agent: Agent;
   let addr: { address: string; port: number };
