@@ -63,7 +63,7 @@ export class DimseChannel {
   private sendChain: Promise<void> = Promise.resolve();
   private nextMessageId = 1;
   private readonly pending = new Map<number, Pending>();
-  private readonly running = new Map<number, AbortController>();
+  private readonly running = new Map<number, LazyAbort>();
   private readonly inFlight = new Set<Promise<void>>();
   /** Request message ids whose final response has been sent. */
   private readonly answered = new Set<number>();
@@ -252,11 +252,12 @@ export class DimseChannel {
       void this.replyUnsupported(msg);
       return;
     }
-    const ac = new AbortController();
+    const ac = new LazyAbort();
     const messageId = msg.command.messageId ?? 0;
     this.countOutstanding();
     this.running.set(messageId, ac);
-    const job = svc.handle({ channel: this, message: msg, context: ctx, signal: ac.signal, log: this.log })
+    const log = this.log;
+    const job = svc.handle({ channel: this, message: msg, context: ctx, get signal() { return ac.signal; }, log })
       .catch((e) => {
         this.log.error(`${this.assoc.id} ${svc.name} failed: ${errorMessage(e)}`);
         // A request must get an answer: 0110 Processing failure (PS3.7 C.4.x) if none went out.
@@ -349,4 +350,27 @@ export class DimseChannel {
 function disposeSink(sink: Writable | undefined): void {
   const d = (sink as { dispose?: () => Promise<void> } | undefined)?.dispose;
   if (d) d.call(sink).catch(() => undefined);
+}
+
+/**
+ * An AbortController made only when a service asks for its signal: C-STORE and C-ECHO
+ * never do, and creating one (an EventTarget) was ~13 µs of a ~0.9 ms small C-STORE.
+ * An abort before the first request for the signal yields an already-aborted signal.
+ */
+export class LazyAbort {
+  private ac?: AbortController;
+  private aborted = false;
+
+  get signal(): AbortSignal {
+    if (!this.ac) {
+      this.ac = new AbortController();
+      if (this.aborted) this.ac.abort();
+    }
+    return this.ac.signal;
+  }
+
+  abort(): void {
+    this.aborted = true;
+    this.ac?.abort();
+  }
 }

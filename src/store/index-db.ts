@@ -86,6 +86,9 @@ const UPSERT_INSTANCE = `INSERT INTO instances (sop_uid, series_fk, sop_class_ui
     size = excluded.size, data_set_offset = excluded.data_set_offset, path = excluded.path,
     calling_ae = excluded.calling_ae, called_ae = excluded.called_ae, received_at = excluded.received_at`;
 
+/** The same insert for an instance not indexed yet: a row already there is left alone (changes = 0). */
+const INSERT_NEW_INSTANCE = UPSERT_INSTANCE.slice(0, UPSERT_INSTANCE.indexOf('ON CONFLICT')) + 'ON CONFLICT(sop_uid) DO NOTHING';
+
 /** A stored instance with its series, study and patient attributes (snake_case columns). */
 export type StoredInstance = Record<string, string | number | null> & {
   sop_uid: string; path: string; transfer_syntax: string; size: number; data_set_offset: number;
@@ -158,11 +161,9 @@ export class IndexDb {
     }
     const sig = parentSignature(row);
     const known = this.parents.get(row.seriesInstanceUid);
-    // A new instance under parents seen last (its own check: the fast path must not count a replaced row twice).
-    if (known && known.sig === sig && !this.hasInstance(row.sopInstanceUid)) {
-      this.insertUnderKnownParents(row, known.fks);
-      return;
-    }
+    // A new instance under parents seen last. A row already there is not touched by the fast
+    // path's insert (a replaced row must not be counted twice): the full upsert handles it.
+    if (known && known.sig === sig && this.insertUnderKnownParents(row, known.fks)) return;
     const s = this.stmts;
     // Parents the instance, its series or its study had before: they may be left empty.
     const before = s.instanceFks.get(row.sopInstanceUid) as Fks | undefined;
@@ -182,10 +183,12 @@ export class IndexDb {
     this.parents.set(row.seriesInstanceUid, { sig, fks: { seriesFk, studyFk, patientFk } });
   }
 
-  private insertUnderKnownParents(row: InstanceRow, fks: Fks): void {
+  /** False (nothing written) when the instance is indexed already. */
+  private insertUnderKnownParents(row: InstanceRow, fks: Fks): boolean {
     const s = this.stmts;
-    s.upsertInstance.run(...instanceParams(row, fks.seriesFk));
+    if (s.insertNewInstance.run(...instanceParams(row, fks.seriesFk)).changes === 0) return false;
     s.bumpSeries.run(row.receivedAt, fks.seriesFk); // study and patient counts are sums of these (schema v2)
+    return true;
   }
 
   /** Whether a row exists (cheaper than getInstance: one table, no join). */
@@ -291,6 +294,7 @@ function prepare(db: SqliteDb) {
     upsertStudy: db.prepare(UPSERT_STUDY),
     upsertSeries: db.prepare(UPSERT_SERIES),
     upsertInstance: db.prepare(UPSERT_INSTANCE),
+    insertNewInstance: db.prepare(INSERT_NEW_INSTANCE),
     selectInstance: db.prepare(SELECT_INSTANCE),
     hasInstance: db.prepare('SELECT 1 AS found FROM instances WHERE sop_uid = ?'),
     instanceFks: db.prepare(`SELECT i.series_fk AS seriesFk, s.study_fk AS studyFk, st.patient_fk AS patientFk

@@ -136,6 +136,13 @@ test('a series received instance after instance: counts stay exact on the fast p
   // The same counts the full recount would give.
   const real = (db.db.prepare("SELECT COUNT(*) AS n FROM instances i JOIN series s ON i.series_fk = s.id WHERE s.series_uid = '1.2.9.7.1'").get() as { n: number }).n;
   assert.equal(real, 20);
+  // An instance received again under the same parents (overwrite): one row, updated, not counted twice.
+  db.upsertInstance(row({ ...base, sopInstanceUid: '1.2.9.7.1.500', size: 111 }));
+  db.upsertInstance(row({ ...base, sopInstanceUid: '1.2.9.7.1.500', size: 222 }));
+  assert.deepEqual(recount(), [21, 21, 21]);
+  assert.equal((db.db.prepare("SELECT size FROM instances WHERE sop_uid = '1.2.9.7.1.500'").get() as { size: number }).size, 222);
+  db.deleteInstance('1.2.9.7.1.500');
+  assert.deepEqual(recount(), [20, 20, 20]);
   db.upsertInstance(row({ ...base, studyDescription: 'Changed' }));
   assert.equal((db.db.prepare("SELECT study_description AS d FROM studies WHERE study_uid = '1.2.9.7'").get() as { d: string }).d, 'Changed');
   assert.deepEqual(recount(), [21, 21, 21]);
