@@ -108,7 +108,7 @@ path = .
 ; (ours) an instance that is already stored: overwrite, ignore (keep the old one) or reject.
 duplicates = overwrite
 ; (ours) empty files kept ready in spare/ so a burst of images creates none (0 = none).
-spareFiles = 1024
+spareFiles = 4096
 
 ; One [RemoteAE] section per remote DICOM AE (also spelled [Remote AE]):
 ;[RemoteAE]

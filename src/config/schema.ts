@@ -175,7 +175,7 @@ addSection('RemoteAE', {
 addSection('Storage', { // ours
   path: { type: 'path' },
   duplicates: { type: 'enum', values: ['overwrite', 'ignore', 'reject'], default: 'overwrite' },
-  spareFiles: { type: 'int', default: 1024, min: 0, max: 1_000_000 },
+  spareFiles: { type: 'int', default: 4096, min: 0, max: 1_000_000 },
 }, {}, true);
 
 /** The RemoteAE options of the statement; any other registered key goes to remote.extra. */

@@ -109,10 +109,10 @@ export function edgeIni({ port, dataDir, aeTitle }) {
 
 /**
  * Waits until the agent's pool of empty files in <data>/spare is full ([Storage] spareFiles,
- * default 1024), as on a box that has been running: the timed association then measures
+ * default 4096), as on a box that has been running: the timed association then measures
  * the steady state, not the first second after start. Resolves with the count found.
  */
-export async function waitForSpareFiles(dataDir, want = 1024, timeoutMs = 20000) {
+export async function waitForSpareFiles(dataDir, want = 4096, timeoutMs = 20000) {
   const dir = path.join(dataDir, 'spare');
   const deadline = Date.now() + timeoutMs;
   for (;;) {

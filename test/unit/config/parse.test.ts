@@ -32,7 +32,7 @@ test('defaults of the statement and ours', () => {
   assert.deepEqual(c.transferSyntaxes, [IMPL, EXPL, BIG]);
   assert.equal(c.server.trSynOrder, 'server');
   assert.deepEqual(c.server.transferSyntaxes, []);
-  assert.deepEqual(c.storage, { path: '/etc/edge/var', duplicates: 'overwrite', spareFiles: 1024 });
+  assert.deepEqual(c.storage, { path: '/etc/edge/var', duplicates: 'overwrite', spareFiles: 4096 });
   assert.deepEqual(c.remotes, []);
   assert.equal(c.file, '/etc/edge/test.ini');
   assert.deepEqual(c.autoKeys.sort(), ['dimseSize', 'maxAssociations', 'maxpdu', 'socketRcvBuf', 'socketSndBuf']);
