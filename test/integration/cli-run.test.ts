@@ -26,7 +26,7 @@ test('run: SIGTERM with an open association exits 0 and ends the association', a
   const last = await peer.readPdu(10000);
   assert.ok(last === 'closed' || last.type === 7, 'the idle association is aborted after the grace period');
   assert.match(a.output(), /SIGTERM: stopping/);
-  assert.match(a.output(), /V8 heap growth: --heap-growing-percent=300/, 'the agent sets its heap growth (src/tune/heap.ts)');
+  assert.match(a.output(), /V8 heap growth: --heap-growing-percent=300 /, 'the agent sets its heap growth (src/tune/heap.ts)');
 });
 
 test('run: an invalid INI is refused with every problem and line numbers; config check agrees', async (t) => {

@@ -14,7 +14,7 @@ import type { Logger } from '../../util/log';
 import { startConsoleServices } from '../../console/appliance';
 import { notify, startWatchdog } from '../../native/sd-notify';
 import { hostPort } from '../../util/address';
-import { applyHeapGrowth } from '../../tune/heap';
+import { startHeapGrowth } from '../../tune/heap';
 
 /** Options written as `auto` (or left out) take values derived from the detected hardware. */
 async function tuned(config: Config, log: Logger): Promise<Config> {
@@ -48,7 +48,8 @@ export async function run(argv: string[]): Promise<number> {
   }
   const log = createLogger({ debug: loaded.options.debug, file: loaded.options.debugFile }, 'agent');
   log.info(`dicom-edge ${loaded.localAe.implementationVersionName} starting with ${path}`);
-  log.info(applyHeapGrowth());
+  const heap = startHeapGrowth((line) => log.debug(line));
+  log.info(heap.line);
   let current: Config;
   let agent: Agent;
   let addr: { address: string; port: number };
@@ -65,6 +66,7 @@ export async function run(argv: string[]): Promise<number> {
     consoles = await startConsoleServices({ agent, configPath: path, config: () => current, reload, log, listening: hostPort(addr.address, addr.port) });
   } catch (e) {
     unhold();
+    heap.stop();
     throw e;
   }
   // systemd Type=notify: READY only once listening; WATCHDOG pings; nothing without NOTIFY_SOCKET.
@@ -81,7 +83,10 @@ export async function run(argv: string[]): Promise<number> {
       const stopped = notify('STOPPING=1', { onError }); // never rejects; awaited so exit cannot drop it
       consoles.close().catch(() => undefined).then(() => agent.stop())
         .then(() => 0, (e) => { log.error(errorMessage(e)); return 1; })
-        .then((code) => stopped.then(() => resolve(code)));
+        .then((code) => stopped.then(() => {
+          heap.stop();
+          resolve(code);
+        }));
     };
     const hup = (): void => {
       reload().catch((e) => {
