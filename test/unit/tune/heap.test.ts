@@ -39,3 +39,25 @@ test('heap growth: the governor sets the flag only when the percent changes', ()
   assert.deepEqual(set, ['--heap-growing-percent=300', '--heap-growing-percent=100', '--heap-growing-percent=300']);
   assert.equal(g.percent, 300);
 });
+
+// The wiring on a real V8: after a mark-compact with ~90 MB live, the factor drops below 4×.
+test('heap growth: after a mark-compact of a large live heap the governor lowers the factor (real V8)', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { join } = await import('node:path');
+  const mod = join(__dirname, '..', '..', '..', 'src', 'tune', 'heap.js');
+  const script = `
+    const { startHeapGrowth } = require(${JSON.stringify(mod)});
+    const flags = [], lines = [];
+    const h = startHeapGrowth((l) => lines.push(l), (f) => flags.push(f));
+    const keep = [];
+    for (let i = 0; i < 1500000; i++) keep.push({ i, s: 'x' + i });
+    global.gc();
+    setTimeout(() => { h.stop(); console.log(JSON.stringify({ flags, lines, n: keep.length })); }, 200);`;
+  const r = spawnSync(process.execPath, ['--expose-gc', '-e', script], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout.trim()) as { flags: string[]; lines: string[] };
+  assert.equal(out.flags[0], '--heap-growing-percent=300', 'set at start');
+  const last = Number(/=(\d+)$/.exec(out.flags.at(-1) ?? '')?.[1]);
+  assert.ok(out.flags.length >= 2 && last < 100, `flags set: ${out.flags.join(', ')}`);
+  assert.match(out.lines.at(-1) ?? '', /MiB in use after a mark-compact/);
+});
