@@ -40,7 +40,8 @@ export interface InstanceStoreOptions {
   spareFiles?: number;
   /**
    * Something else in this process needs the event loop now (the forwarder sending): the
-   * file fsyncs then go to the thread pool instead of blocking the loop (adaptive-fsync.ts).
+   * file fsyncs then go to the thread pool instead of blocking the loop (adaptive-fsync.ts),
+   * and the spare pool's quiet-time refill waits (temp-pool.ts).
    */
   loopBusy?: () => boolean;
 }
@@ -305,7 +306,7 @@ export class InstanceStore {
     await this.init();
     const { report, emptySpares } = await recover(this, this.opts.index, this.fs);
     if (!this.pool) {
-      this.pool = new TempPool(spareDir(this.root), this.poolFs(), { size: this.opts.spareFiles ?? DEFAULT_SPARE_FILES });
+      this.pool = new TempPool(spareDir(this.root), this.poolFs(), { size: this.opts.spareFiles ?? DEFAULT_SPARE_FILES, busy: this.opts.loopBusy });
       this.pool.adopt(emptySpares);
       this.pool.start();
     }

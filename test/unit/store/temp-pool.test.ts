@@ -111,6 +111,28 @@ test('a fill stopped by a burst resumes by itself once the store is quiet (no fu
   await until('the pool full again without another take()', () => pool.available === 40, 5000);
 });
 
+test('while busy() (a forward on the wire) the quiet-time refill waits, unless under a quarter of the pool is ready', async (t) => {
+  const dir = await spareDir(t);
+  const { fs, n } = countingFs();
+  let busy = false;
+  const pool = new TempPool(dir, fs, { size: 16, batch: 4, low: 1, idleMs: 20, busy: () => busy });
+  t.after(() => pool.close());
+  pool.start();
+  await until('the pool full', () => pool.available === 16);
+  busy = true;
+  for (let i = 0; i < 10; i++) closeSync(pool.take()!.fd); // 6 left: above a quarter (4)
+  const made = n.created;
+  await sleep(200); // ten quiet times
+  assert.equal(n.created, made, 'no refill while busy');
+  assert.equal(pool.available, 6);
+  for (let i = 0; i < 3; i++) closeSync(pool.take()!.fd); // 3 left: under a quarter
+  await until('refilled up to a quarter although busy', () => pool.available >= 4);
+  await sleep(150);
+  assert.ok(pool.available < 16, `stops again at the quarter while busy (${pool.available} ready)`);
+  busy = false;
+  await until('full once no longer busy', () => pool.available === 16);
+});
+
 test('creations failing (disk full): take() returns undefined once the ready files are used, and tries again later', async (t) => {
   const dir = await spareDir(t);
   let full = false;
