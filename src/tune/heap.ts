@@ -16,8 +16,9 @@
  * held by the web page) would allow 120 MB of garbage on a box whose budget is 150 MB. So
  * the factor is chosen after each mark-compact from the live size, for a bounded headroom:
  * limit ≈ live + HEADROOM_BYTES, never more than 4× (V8 reads the flag at its next limit
- * computation). Applied by `run` only; an explicit `--heap-growing-percent` in the node
- * options wins and turns this off.
+ * computation). Applied by `run` only; an explicit `--heap-growing-percent` on node's command
+ * line (`node --heap-growing-percent=N dicom-edge.js run`; NODE_OPTIONS does not accept V8
+ * heap flags) wins and turns this off.
  */
 import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
@@ -31,7 +32,7 @@ const MIN_PERCENT = 25;
 
 const FLAG = '--heap-growing-percent';
 
-/** The node options given to this process (command line and NODE_OPTIONS). */
+/** The node options given to this process (command line, and NODE_OPTIONS for completeness). */
 function nodeOptions(env: NodeJS.ProcessEnv, execArgv: readonly string[]): string[] {
   return [...execArgv, ...(env.NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean)];
 }
@@ -79,7 +80,7 @@ export function startHeapGrowth(
   onChange: (line: string) => void = () => undefined,
   set: (flag: string) => void = setFlagsFromString,
 ): HeapGrowthHandle {
-  if (growthGiven()) return { line: 'V8 heap growth: as given in the node options', stop: () => undefined };
+  if (growthGiven()) return { line: 'V8 heap growth: as given on the command line', stop: () => undefined };
   const governor = new HeapGovernor(set);
   governor.update(0);
   const obs = new PerformanceObserver((list) => {
