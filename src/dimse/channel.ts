@@ -71,6 +71,8 @@ export class DimseChannel {
   /** Most of the peer's requests outstanding at once (Asynchronous Operations Window). */
   private peakOutstanding = 0;
   private windowWarned = false;
+  /** Reading stopped because the peer has OUTSTANDING_SLACK requests past its window. */
+  private windowPaused = false;
 
   constructor(private readonly o: ChannelOptions) {
     this.assoc = o.assoc;
@@ -78,7 +80,9 @@ export class DimseChannel {
     this.assembler = new MessageAssembler({
       openSink: (command, contextId) => this.openSink(command, contextId),
       onMessage: (m) => this.onMessage(m),
-      onDrain: () => this.assoc.resumeReading(),
+      onDrain: () => {
+        if (!this.windowPaused) this.assoc.resumeReading();
+      },
       onError: (e) => this.log.error(`${this.assoc.id} message handling failed: ${errorMessage(e)}`),
     });
     this.assoc.onPData = (pdv) => this.onPdv(pdv);
@@ -254,8 +258,12 @@ export class DimseChannel {
     }
     const ac = new LazyAbort();
     const messageId = msg.command.messageId ?? 0;
-    this.countOutstanding();
+    const outstanding = this.countOutstanding();
     this.running.set(messageId, ac);
+    if (outstanding >= this.outstandingCap() && !this.windowPaused) {
+      this.windowPaused = true;
+      this.assoc.pauseReading();
+    }
     const log = this.log;
     const job = svc.handle({ channel: this, message: msg, context: ctx, get signal() { return ac.signal; }, log })
       .catch((e) => {
@@ -268,25 +276,49 @@ export class DimseChannel {
         this.running.delete(messageId);
         this.inFlight.delete(job);
         disposeSink(msg.dataset);
+        if (this.windowPaused && this.outstandingNow() < this.outstandingCap()) {
+          this.windowPaused = false;
+          this.assoc.resumeReading(); // a sink still draining pauses it again (advisory contract)
+        }
         this.updateTimeout();
       });
     this.inFlight.add(job);
   }
 
   /**
-   * Before dispatching one more request of the peer: the peak of outstanding requests, and
-   * a warning (once) when a requestor goes past the window the A-ASSOCIATE-AC granted it.
-   * Such a peer is still served: requests are handled as they come, as before.
+   * Before dispatching one more request of the peer: the peak of outstanding requests (this
+   * one included, returned), and a warning (once) when a requestor goes past the window the
+   * A-ASSOCIATE-AC granted it. Such a peer is still served, up to outstandingCap().
    */
-  private countOutstanding(): void {
-    let outstanding = 1;
-    for (const id of this.running.keys()) if (!this.answered.has(id)) outstanding++;
+  private countOutstanding(): number {
+    const outstanding = this.outstandingNow() + 1;
     this.peakOutstanding = Math.max(this.peakOutstanding, outstanding);
     const window = this.assoc.requestorOpsWindow;
     if (this.assoc.role === 'acceptor' && window > 0 && outstanding > window && !this.windowWarned) {
       this.windowWarned = true;
-      this.log.warn(`${this.assoc.id} ${outstanding} requests outstanding, more than the ${window} negotiated (asynchronous operations window); served anyway`);
+      this.log.warn(`${this.assoc.id} ${outstanding} requests outstanding, more than the ${window} negotiated (asynchronous operations window); served, reading pauses at ${this.outstandingCap()}`);
     }
+    return outstanding;
+  }
+
+  /** The peer's requests dispatched and not yet answered. */
+  private outstandingNow(): number {
+    let n = 0;
+    for (const id of this.running.keys()) if (!this.answered.has(id)) n++;
+    return n;
+  }
+
+  /**
+   * As acceptor, reading stops while this many of the peer's requests are outstanding: its
+   * window plus OUTSTANDING_SLACK, so a peer that ignores the window (each request holds a
+   * file, buffers and a promise chain) cannot grow our memory without bound, while a peer
+   * within its window is never paused (its C-CANCEL and A-RELEASE-RQ are always read).
+   * TCP then holds the peer back; nothing is refused. No cap where we are the requestor.
+   */
+  private outstandingCap(): number {
+    if (this.assoc.role !== 'acceptor') return Infinity;
+    const window = this.assoc.requestorOpsWindow;
+    return (window > 0 ? window : DEFAULT_UNLIMITED_WINDOW) + OUTSTANDING_SLACK;
   }
 
   /** 0x0211 Unrecognized operation (PS3.7 C.4.4) for a request nobody handles. */
@@ -351,6 +383,11 @@ function disposeSink(sink: Writable | undefined): void {
   const d = (sink as { dispose?: () => Promise<void> } | undefined)?.dispose;
   if (d) d.call(sink).catch(() => undefined);
 }
+
+/** Requests a peer may have outstanding past its negotiated window before reading pauses. */
+export const OUTSTANDING_SLACK = 16;
+/** For a window granted as 0 (unlimited; we never grant it, a test peer may claim it). */
+const DEFAULT_UNLIMITED_WINDOW = 64;
 
 /**
  * An AbortController made only when a service asks for its signal: C-STORE and C-ECHO

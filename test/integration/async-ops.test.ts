@@ -14,6 +14,8 @@ import { tmpDir } from '../helpers/tmp';
 import { makeStudy } from '../helpers/dicom-files';
 import { startStorescp } from '../helpers/peers';
 import { startDimseServer } from '../helpers/dcmjs-dimse';
+import { buildAssociateRq, buildPData, buildReleaseRq, connectRaw, echoRqCommand, parseCommand, parsePData } from '../helpers/parrot';
+import { OUTSTANDING_SLACK } from '../../src/dimse/channel';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const dimse = require('dcmjs-dimse');
@@ -55,6 +57,37 @@ test('[Network] maxAsyncOps lowers the window; a requestor that asks for none ge
   assert.equal(accepted.length, 2);
   assert.match(accepted[0], /asynchronous operations window 3$/);
   assert.doesNotMatch(accepted[1], /asynchronous/, 'no item in the RQ, none in the AC');
+});
+
+test('a peer far past its window (200 C-ECHO-RQs in one write, no window negotiated): all answered in order, reading pauses at window + 16', async (t) => {
+  const a = await startAgent(ini(), t);
+  const peer = await connectRaw(a.port);
+  t.after(() => peer.destroy());
+  await peer.send(buildAssociateRq({ calling: 'MOD', called: 'EDGE', contexts: [{ id: 1, abstract: '1.2.840.10008.1.1', ts: ['1.2.840.10008.1.2'] }] }));
+  const ac = await peer.readPdu(10000);
+  assert.ok(ac !== 'closed' && ac.type === 2, 'associated');
+  const N = 200;
+  await peer.send(Buffer.concat(Array.from({ length: N }, (_, i) => buildPData(1, true, true, echoRqCommand(i + 1)))));
+  const answered: number[] = [];
+  while (answered.length < N) {
+    const p = await peer.readPdu(10000);
+    assert.ok(p !== 'closed', `closed after ${answered.length} responses`);
+    for (const pdv of parsePData(p)) {
+      const c = parseCommand(pdv.data);
+      assert.equal(c.get(0x00000900)?.readUInt16LE(0), 0, 'status Success');
+      answered.push(c.get(0x00000120)!.readUInt16LE(0));
+    }
+  }
+  assert.deepEqual(answered, Array.from({ length: N }, (_, i) => i + 1), 'every request answered, in order');
+  await peer.send(buildReleaseRq());
+  const rp = await peer.readPdu(10000);
+  assert.ok(rp !== 'closed' && rp.type === 6, 'released');
+  peer.destroy(); // the requestor closes the transport after the A-RELEASE-RP (PS3.8 7.2)
+  const cap = 1 + OUTSTANDING_SLACK;
+  for (let i = 0; i < 100 && !a.logs.some((l) => /served up to \d+ requests at once/.test(l)); i++) await new Promise((r) => setTimeout(r, 50));
+  const peak = Number(/served up to (\d+) requests at once/.exec(a.logs.join('\n'))?.[1]);
+  assert.ok(peak > 1 && peak <= cap, `peak ${peak} outstanding, cap ${cap}\n${a.logs.join("\n")}`);
+  assert.match(a.logs.join('\n'), new RegExp(`more than the 1 negotiated .*reading pauses at ${cap}`));
 });
 
 test('dcmjs-dimse client proposing a window of 4: our A-ASSOCIATE-AC grants 4, its C-STOREs are stored', async (t) => {
