@@ -182,6 +182,7 @@ export class DimseChannel {
       });
     });
     this.updateTimeout();
+    this.windowResume(); // its response must be read (a C-GET SCP's C-STORE sub-operations)
     try {
       await this.send(contextId, { ...command, messageId }, dataset);
     } catch (e) {
@@ -260,7 +261,7 @@ export class DimseChannel {
     const messageId = msg.command.messageId ?? 0;
     const outstanding = this.countOutstanding();
     this.running.set(messageId, ac);
-    if (outstanding >= this.outstandingCap() && !this.windowPaused) {
+    if (outstanding >= this.outstandingCap() && !this.windowPaused && this.pending.size === 0) {
       this.windowPaused = true;
       this.assoc.pauseReading();
     }
@@ -276,10 +277,7 @@ export class DimseChannel {
         this.running.delete(messageId);
         this.inFlight.delete(job);
         disposeSink(msg.dataset);
-        if (this.windowPaused && this.outstandingNow() < this.outstandingCap()) {
-          this.windowPaused = false;
-          this.assoc.resumeReading(); // a sink still draining pauses it again (advisory contract)
-        }
+        if (this.outstandingNow() < this.outstandingCap()) this.windowResume();
         this.updateTimeout();
       });
     this.inFlight.add(job);
@@ -301,6 +299,13 @@ export class DimseChannel {
     return outstanding;
   }
 
+  /** Reading again after a window pause (a sink still draining pauses it again: advisory contract). */
+  private windowResume(): void {
+    if (!this.windowPaused) return;
+    this.windowPaused = false;
+    this.assoc.resumeReading();
+  }
+
   /** The peer's requests dispatched and not yet answered. */
   private outstandingNow(): number {
     let n = 0;
@@ -312,8 +317,10 @@ export class DimseChannel {
    * As acceptor, reading stops while this many of the peer's requests are outstanding: its
    * window plus OUTSTANDING_SLACK, so a peer that ignores the window (each request holds a
    * file, buffers and a promise chain) cannot grow our memory without bound, while a peer
-   * within its window is never paused (its C-CANCEL and A-RELEASE-RQ are always read).
-   * TCP then holds the peer back; nothing is refused. No cap where we are the requestor.
+   * within its window is never paused (its C-CANCEL and A-RELEASE-RQ are always read), nor
+   * while we wait for a response of the peer on this association (a C-GET SCP's C-STORE
+   * sub-operations: pausing would deadlock). TCP then holds the peer back; nothing is
+   * refused. No cap where we are the requestor.
    */
   private outstandingCap(): number {
     if (this.assoc.role !== 'acceptor') return Infinity;
