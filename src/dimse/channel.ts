@@ -15,6 +15,8 @@ import { CommandField, DataSetType } from './command-fields';
 import { SpillSink } from './dataset-sink';
 import { messagePdus, pdataFromStream } from './fragmenter';
 import { traceDimse } from './trace';
+import { LazyAbort } from './lazy-abort';
+import { PeerWindow } from './peer-window';
 
 export type DatasetBody = Buffer | Readable | undefined;
 
@@ -68,11 +70,8 @@ export class DimseChannel {
   /** Request message ids whose final response has been sent. */
   private readonly answered = new Set<number>();
   private closed = false;
-  /** Most of the peer's requests outstanding at once (Asynchronous Operations Window). */
-  private peakOutstanding = 0;
-  private windowWarned = false;
-  /** Reading stopped because the peer has OUTSTANDING_SLACK requests past its window. */
-  private windowPaused = false;
+  /** Flow control of the peer's requests (Asynchronous Operations Window). */
+  private readonly window: PeerWindow;
 
   constructor(private readonly o: ChannelOptions) {
     this.assoc = o.assoc;
@@ -80,11 +79,10 @@ export class DimseChannel {
     this.assembler = new MessageAssembler({
       openSink: (command, contextId) => this.openSink(command, contextId),
       onMessage: (m) => this.onMessage(m),
-      onDrain: () => {
-        if (!this.windowPaused) this.assoc.resumeReading();
-      },
+      onDrain: () => this.window.drained(),
       onError: (e) => this.log.error(`${this.assoc.id} message handling failed: ${errorMessage(e)}`),
     });
+    this.window = new PeerWindow(this.assoc, this.log, () => this.outstanding());
     this.assoc.onPData = (pdv) => this.onPdv(pdv);
     this.assoc.on('release-requested', () => void this.answerRelease());
     this.assoc.once('close', () => this.onClosed());
@@ -182,7 +180,7 @@ export class DimseChannel {
       });
     });
     this.updateTimeout();
-    this.windowResume(); // its response must be read (a C-GET SCP's C-STORE sub-operations)
+    this.window.resume(); // its response must be read (a C-GET SCP's C-STORE sub-operations)
     try {
       await this.send(contextId, { ...command, messageId }, dataset);
     } catch (e) {
@@ -259,12 +257,8 @@ export class DimseChannel {
     }
     const ac = new LazyAbort();
     const messageId = msg.command.messageId ?? 0;
-    const outstanding = this.countOutstanding();
+    this.window.admit(this.pending.size > 0);
     this.running.set(messageId, ac);
-    if (outstanding >= this.outstandingCap() && !this.windowPaused && this.pending.size === 0) {
-      this.windowPaused = true;
-      this.assoc.pauseReading();
-    }
     const log = this.log;
     const job = svc.handle({ channel: this, message: msg, context: ctx, get signal() { return ac.signal; }, log })
       .catch((e) => {
@@ -277,55 +271,17 @@ export class DimseChannel {
         this.running.delete(messageId);
         this.inFlight.delete(job);
         disposeSink(msg.dataset);
-        if (this.outstandingNow() < this.outstandingCap()) this.windowResume();
+        this.window.released();
         this.updateTimeout();
       });
     this.inFlight.add(job);
   }
 
-  /**
-   * Before dispatching one more request of the peer: the peak of outstanding requests (this
-   * one included, returned), and a warning (once) when a requestor goes past the window the
-   * A-ASSOCIATE-AC granted it. Such a peer is still served, up to outstandingCap().
-   */
-  private countOutstanding(): number {
-    const outstanding = this.outstandingNow() + 1;
-    this.peakOutstanding = Math.max(this.peakOutstanding, outstanding);
-    const window = this.assoc.requestorOpsWindow;
-    if (this.assoc.role === 'acceptor' && window > 0 && outstanding > window && !this.windowWarned) {
-      this.windowWarned = true;
-      this.log.warn(`${this.assoc.id} ${outstanding} requests outstanding, more than the ${window} negotiated (asynchronous operations window); served, reading pauses at ${this.outstandingCap()}`);
-    }
-    return outstanding;
-  }
-
-  /** Reading again after a window pause (a sink still draining pauses it again: advisory contract). */
-  private windowResume(): void {
-    if (!this.windowPaused) return;
-    this.windowPaused = false;
-    this.assoc.resumeReading();
-  }
-
   /** The peer's requests dispatched and not yet answered. */
-  private outstandingNow(): number {
+  private outstanding(): number {
     let n = 0;
     for (const id of this.running.keys()) if (!this.answered.has(id)) n++;
     return n;
-  }
-
-  /**
-   * As acceptor, reading stops while this many of the peer's requests are outstanding: its
-   * window plus OUTSTANDING_SLACK, so a peer that ignores the window (each request holds a
-   * file, buffers and a promise chain) cannot grow our memory without bound, while a peer
-   * within its window is never paused (its C-CANCEL and A-RELEASE-RQ are always read), nor
-   * while we wait for a response of the peer on this association (a C-GET SCP's C-STORE
-   * sub-operations: pausing would deadlock). TCP then holds the peer back; nothing is
-   * refused. No cap where we are the requestor.
-   */
-  private outstandingCap(): number {
-    if (this.assoc.role !== 'acceptor') return Infinity;
-    const window = this.assoc.requestorOpsWindow;
-    return (window > 0 ? window : DEFAULT_UNLIMITED_WINDOW) + OUTSTANDING_SLACK;
   }
 
   /** 0x0211 Unrecognized operation (PS3.7 C.4.4) for a request nobody handles. */
@@ -378,7 +334,8 @@ export class DimseChannel {
 
   private onClosed(): void {
     this.closed = true;
-    if (this.peakOutstanding > 1) this.log.info(`${this.assoc.id} served up to ${this.peakOutstanding} requests at once (asynchronous operations window ${this.assoc.requestorOpsWindow || 'unlimited'})`);
+    const summary = this.window.summary();
+    if (summary) this.log.info(summary);
     this.assembler.abort(new EdgeError('DIMSE_CLOSED', 'association closed'));
     for (const ac of this.running.values()) ac.abort();
     for (const p of this.pending.values()) p.reject(new EdgeError('DIMSE_CLOSED', 'association closed before the response'));
@@ -389,32 +346,4 @@ export class DimseChannel {
 function disposeSink(sink: Writable | undefined): void {
   const d = (sink as { dispose?: () => Promise<void> } | undefined)?.dispose;
   if (d) d.call(sink).catch(() => undefined);
-}
-
-/** Requests a peer may have outstanding past its negotiated window before reading pauses. */
-export const OUTSTANDING_SLACK = 16;
-/** For a window granted as 0 (unlimited; we never grant it, a test peer may claim it). */
-const DEFAULT_UNLIMITED_WINDOW = 64;
-
-/**
- * An AbortController made only when a service asks for its signal: C-STORE and C-ECHO
- * never do, and creating one (an EventTarget) was ~13 µs of a ~0.9 ms small C-STORE.
- * An abort before the first request for the signal yields an already-aborted signal.
- */
-export class LazyAbort {
-  private ac?: AbortController;
-  private aborted = false;
-
-  get signal(): AbortSignal {
-    if (!this.ac) {
-      this.ac = new AbortController();
-      if (this.aborted) this.ac.abort();
-    }
-    return this.ac.signal;
-  }
-
-  abort(): void {
-    this.aborted = true;
-    this.ac?.abort();
-  }
 }

@@ -15,7 +15,7 @@ import { makeStudy } from '../helpers/dicom-files';
 import { startStorescp } from '../helpers/peers';
 import { startDimseServer } from '../helpers/dcmjs-dimse';
 import { buildAssociateRq, buildPData, buildReleaseRq, connectRaw, echoRqCommand, parseCommand, parsePData } from '../helpers/parrot';
-import { OUTSTANDING_SLACK } from '../../src/dimse/channel';
+import { OUTSTANDING_SLACK } from '../../src/dimse/peer-window';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const dimse = require('dcmjs-dimse');

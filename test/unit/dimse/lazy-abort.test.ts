@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LazyAbort } from '../../../src/dimse/channel';
+import { LazyAbort } from '../../../src/dimse/lazy-abort';
 
 test('LazyAbort: a signal asked for before the abort is aborted by it, once', () => {
   const a = new LazyAbort();
