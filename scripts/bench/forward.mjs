@@ -81,7 +81,7 @@ async function startOrthanc(env) {
   for (let i = 0; ; i++) {
     try { await rest(httpPort, '/system'); break; } catch (e) { if (i > 200) throw e; await sleep(50); }
   }
-  return { ...l, dicomPort, httpPort };
+  return { ...l, dicomPort, httpPort, dir };
 }
 
 /** Resolves with ms since `t0` once Orthanc holds `n` instances. */
@@ -150,7 +150,7 @@ async function main() {
   const phaseRuns = [];
   for (let r = 0; r < reps; r++) {
     await emptyOrthanc(orthanc);
-    freshPageCache([input]); // PAGE_CACHE_NOTE (lib/procs.mjs)
+    freshPageCache([input], undefined, [orthanc.dir]); // PAGE_CACHE_NOTE, RECEIVER_CACHE_NOTE (lib/procs.mjs)
     const d = await oneRun(orthanc, orthanc.dicomPort, 'ORTHANC', input, env);
     direct.push(d.completeMs);
     console.log(`rep ${r + 1} direct:   complete in Orthanc after ${d.completeMs.toFixed(0)} ms (CPU: Orthanc ${d.cpu.orthanc} ms)`);
@@ -164,7 +164,7 @@ async function main() {
     const edge = await startListener('dicom-edge', process.execPath, [...(process.env.EDGE_PROF ? ["--cpu-prof", "--cpu-prof-dir", process.env.EDGE_PROF] : []), cli, 'run', '--config', path.join(dataDir, 'edge.ini')], { port, env });
     live.add(edge);
     await waitForSpareFiles(dataDir); // idle with its spare files ready, as a box that has been running
-    freshPageCache([input]); // PAGE_CACHE_NOTE (lib/procs.mjs)
+    freshPageCache([input], undefined, [dataDir, orthanc.dir]); // PAGE_CACHE_NOTE, RECEIVER_CACHE_NOTE (lib/procs.mjs)
     const e = await oneRun(orthanc, port, 'EDGE', input, env, edge);
     viaEdge.push(e.completeMs);
     phaseRuns.push({ during: e.phases.during, duringPerS: Math.round(e.phases.duringPerS), afterPerS: Math.round(e.phases.afterPerS), directPerS: Math.round((count / d.completeMs) * 1000), edgeCpuDuringMs: e.phases.edgeCpuDuring, edgeCpuAfterMs: e.phases.edgeCpuAfter });

@@ -120,7 +120,7 @@ async function runStorescp(input, expected, env, input2) {
   const port = await freePort();
   const l = await startListener('storescp', 'storescp', ['-aet', 'STORESCP', '-od', out, String(port)], { port, env: { ...env, TCP_NODELAY: '1' } });
   const r = await withListener(l, async () => {
-    freshPageCache([input, ...(input2 ? [input2] : [])]); // PAGE_CACHE_NOTE (lib/procs.mjs)
+    freshPageCache([input, ...(input2 ? [input2] : [])], undefined, [out]); // PAGE_CACHE_NOTE, RECEIVER_CACHE_NOTE (lib/procs.mjs)
     const cpu0 = procCpuMs(l.proc.pid);
     const ms = await timeStorescu({ port, calledAe: 'STORESCP', input, env, limitMs });
     const cpuMs = procCpuMs(l.proc.pid) - cpu0;
@@ -195,7 +195,7 @@ async function runEdge(input, expected, input2) {
   const l = await startListener('dicom-edge', process.execPath, [...prof, cli, 'run', '--config', iniPath], { port });
   const r = await withListener(l, async () => {
     await waitForSpareFiles(dataDir);
-    freshPageCache([input, ...(input2 ? [input2] : [])]); // PAGE_CACHE_NOTE (lib/procs.mjs)
+    freshPageCache([input, ...(input2 ? [input2] : [])], undefined, [dataDir]); // PAGE_CACHE_NOTE, RECEIVER_CACHE_NOTE (lib/procs.mjs)
     const idle = procStatusBytes(l.proc.pid, 'VmRSS');
     const cpu0 = procCpuMs(l.proc.pid);
     const ms = await timeStorescu({ port, calledAe: 'EDGE', input, env: {}, limitMs });
