@@ -28,7 +28,11 @@ CREATE TABLE IF NOT EXISTS forward_jobs (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS forward_jobs_sop_dest ON forward_jobs(sop_uid, destination);
 CREATE INDEX IF NOT EXISTS forward_jobs_dest_state ON forward_jobs(destination, state, id);
-CREATE INDEX IF NOT EXISTS forward_jobs_study ON forward_jobs(study_uid, destination, id);
+-- STUDY_ORDER_INDEX: due() asks, per candidate, whether an earlier job of its study is in a
+-- state that holds it back; with the state in the key that is a seek, not a walk over the
+-- study's delivered jobs (which are kept: a 5000-image study cost 15 ms per due(), 20000 60 ms).
+DROP INDEX IF EXISTS forward_jobs_study;
+CREATE INDEX IF NOT EXISTS forward_jobs_study_state ON forward_jobs(study_uid, destination, state, id);
 CREATE TABLE IF NOT EXISTS forward_destinations (
   destination TEXT PRIMARY KEY,
   down_until  INTEGER NOT NULL DEFAULT 0,             -- no attempt before this (ms since the epoch)
@@ -73,12 +77,15 @@ export type JobOutcome =
   | { id: number; kind: 'wait'; status: number | null; error: string }
   | { id: number; kind: 'unclaim' };
 
-const DUE = `SELECT j.id, j.sop_uid AS sopUid, j.route, j.study_uid AS studyUid, j.attempts, j.created_at AS createdAt,
+/** Due jobs of one destination (exported for the query-plan test). */
+export const DUE_SQL = `SELECT j.id, j.sop_uid AS sopUid, j.route, j.study_uid AS studyUid, j.attempts, j.created_at AS createdAt,
     i.path, i.sop_class_uid AS sopClassUid, i.transfer_syntax AS transferSyntaxUid, i.data_set_offset AS dataSetOffset, i.size
   FROM forward_jobs j LEFT JOIN instances i ON i.sop_uid = j.sop_uid
   WHERE j.destination = @dest AND j.state = 'pending' AND j.next_attempt_at <= @now
-    AND NOT EXISTS (SELECT 1 FROM forward_jobs e WHERE e.study_uid = j.study_uid AND e.destination = j.destination AND e.id < j.id
-      AND (e.state IN ('in-flight', 'held') OR (e.state = 'pending' AND e.next_attempt_at > @now)))
+    AND NOT EXISTS (SELECT 1 FROM forward_jobs e WHERE e.study_uid = j.study_uid AND e.destination = j.destination
+      AND e.state IN ('in-flight', 'held') AND e.id < j.id)
+    AND NOT EXISTS (SELECT 1 FROM forward_jobs e WHERE e.study_uid = j.study_uid AND e.destination = j.destination
+      AND e.state = 'pending' AND e.id < j.id AND e.next_attempt_at > @now)
   ORDER BY j.id LIMIT @limit`;
 
 export class QueueDb {
@@ -216,7 +223,7 @@ function prepare(db: SqliteDb) {
     deleteJob: db.prepare('DELETE FROM forward_jobs WHERE id = ?'),
     insert: db.prepare(`INSERT INTO forward_jobs (sop_uid, study_uid, destination, route, state, next_attempt_at, created_at, updated_at)
       VALUES (@sopUid, @studyUid, @destination, @route, 'pending', @now, @now, @now)`),
-    due: db.prepare(DUE),
+    due: db.prepare(DUE_SQL),
     inFlight: db.prepare(`UPDATE forward_jobs SET state = 'in-flight', updated_at = ? WHERE id = ? AND state = 'pending'`),
     done: db.prepare(`UPDATE forward_jobs SET state = 'done', last_status = ?, last_error = NULL, updated_at = ? WHERE id = ? AND state = 'in-flight'`),
     dead: db.prepare(`UPDATE forward_jobs SET state = 'dead', attempts = attempts + 1, last_status = ?, last_error = ?, updated_at = ? WHERE id = ? AND state = 'in-flight'`),

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IndexDb } from '../../../src/store/index-db';
-import { QueueDb } from '../../../src/forward/queue-db';
+import { DUE_SQL, QueueDb } from '../../../src/forward/queue-db';
 import { row } from '../../helpers/index-row';
 
 function setup(): { index: IndexDb; q: QueueDb; add: (study: string, dest?: string) => string } {
@@ -128,4 +128,40 @@ test('a destination down past maxAge: every waiting job old enough becomes a dea
   const states = q.jobs({ destination: 'PACS' }, ['pending', 'held', 'dead'], 10).map((j) => `${j.study_uid}:${j.state}`).sort();
   assert.deepEqual(states, ['S1:dead', 'S1:dead', 'S2:held', 'S3:pending']);
   assert.equal(q.expireWaiting('ARCHIVE', 5000, 'x', 10_000), 0, 'per destination');
+});
+
+test('a held job holds back the later instances of its study; delivered ones never do', () => {
+  const { q, add } = setup();
+  const a = add('S1');
+  const b = add('S1');
+  const c = add('S2');
+  const [ja] = q.due('PACS', 2000, 1);
+  q.markInFlight([ja.id], 2000);
+  q.record([{ id: ja.id, kind: 'done', status: 0 }], 2000);
+  assert.deepEqual(sops(q, 'PACS'), [b, c], 'a delivered job does not hold its study back');
+  assert.equal(q.hold({ ids: [q.due('PACS', 2000, 1)[0].id] }, 2000), 1);
+  const d = add('S1');
+  assert.deepEqual(sops(q, 'PACS'), [c], 'held b: d (same study) waits, S2 goes on');
+  assert.equal(q.release({ studyUid: 'S1' }, 2000), 1);
+  assert.deepEqual(sops(q, 'PACS'), [b, c, d]);
+  assert.ok(!sops(q, 'PACS').includes(a));
+});
+
+test("due() finds what holds a study back by index seeks, not a walk over the study's delivered jobs (STUDY_ORDER_INDEX)", () => {
+  const { index } = setup();
+  const plan = (index.db.prepare(`EXPLAIN QUERY PLAN ${DUE_SQL}`).all({ dest: 'PACS', now: 1, limit: 32 }) as Array<{ detail: string }>).map((r) => r.detail);
+  const earlier = plan.filter((d) => /^SEARCH e /.test(d));
+  assert.equal(earlier.length, 2, plan.join('\n'));
+  // The state is part of the seek: done jobs (kept until retention deletes the instance) are never visited.
+  for (const d of earlier) assert.match(d, /forward_jobs_study_state \(study_uid=\? AND destination=\? AND state=\? AND id<\?\)/, plan.join('\n'));
+});
+
+test('an index of an earlier version (study without state) is replaced when the queue opens', () => {
+  const index = IndexDb.open(':memory:');
+  new QueueDb(index.db);
+  index.db.exec('DROP INDEX forward_jobs_study_state; CREATE INDEX forward_jobs_study ON forward_jobs(study_uid, destination, id)');
+  new QueueDb(index.db);
+  const names = (index.db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'forward_jobs'").all() as Array<{ name: string }>).map((r) => r.name);
+  assert.ok(names.includes('forward_jobs_study_state'), names.join(', '));
+  assert.ok(!names.includes('forward_jobs_study'), names.join(', '));
 });
