@@ -33,6 +33,8 @@ CREATE INDEX IF NOT EXISTS forward_jobs_dest_state ON forward_jobs(destination, 
 -- study's delivered jobs (which are kept: a 5000-image study cost 15 ms per due(), 20000 60 ms).
 DROP INDEX IF EXISTS forward_jobs_study;
 CREATE INDEX IF NOT EXISTS forward_jobs_study_state ON forward_jobs(study_uid, destination, state, id);
+-- Delivered jobs in arrival order, for retention's "forwarded everywhere" (retention.ts).
+CREATE INDEX IF NOT EXISTS forward_jobs_done ON forward_jobs(id) WHERE state = 'done';
 CREATE TABLE IF NOT EXISTS forward_destinations (
   destination TEXT PRIMARY KEY,
   down_until  INTEGER NOT NULL DEFAULT 0,             -- no attempt before this (ms since the epoch)

@@ -16,11 +16,19 @@ export interface RetentionReport { afterForward: number; aged: number; highWater
 
 const BATCH = 500;
 
-/** Forwarded everywhere: at least one job, every job done. Oldest first. */
-const FORWARDED = `SELECT i.sop_uid AS sop, i.path, i.size FROM instances i
-  WHERE EXISTS (SELECT 1 FROM forward_jobs j WHERE j.sop_uid = i.sop_uid)
-    AND NOT EXISTS (SELECT 1 FROM forward_jobs j WHERE j.sop_uid = i.sop_uid AND j.state <> 'done')
-  ORDER BY i.received_at, i.id LIMIT ${BATCH}`;
+/**
+ * Forwarded everywhere: at least one job, every job done. Oldest first (jobs are queued in
+ * the transaction that indexes the instance, so their order is the arrival order). Driven
+ * by the delivered jobs (partial index forward_jobs_done), not by the instances: unrouted
+ * instances, queued ones and dead letters are never walked past — with 100,000 unrouted
+ * instances older than the forwarded ones the old scan took ~20 ms per run, and it runs a
+ * second after every burst of deliveries. An instance sent to two destinations has two done
+ * jobs: the second row is skipped (sweep).
+ */
+export const FORWARDED_SQL = `SELECT i.sop_uid AS sop, i.path, i.size FROM forward_jobs j JOIN instances i ON i.sop_uid = j.sop_uid
+  WHERE j.state = 'done'
+    AND NOT EXISTS (SELECT 1 FROM forward_jobs k WHERE k.sop_uid = j.sop_uid AND k.state <> 'done')
+  ORDER BY j.id LIMIT ${BATCH}`;
 
 /** Older than the cutoff, forwarded or never routed. */
 const AGED = `SELECT i.sop_uid AS sop, i.path, i.size FROM instances i
@@ -35,7 +43,7 @@ export class Retention {
   /** Applies every configured rule once. */
   run(s: RetentionSettings, now = Date.now()): RetentionReport {
     const r: RetentionReport = { afterForward: 0, aged: 0, highWater: 0, bytes: 0 };
-    if (s.deleteAfterForward) this.sweep(FORWARDED, [], r, 'afterForward', () => true);
+    if (s.deleteAfterForward) this.sweep(FORWARDED_SQL, [], r, 'afterForward', () => true);
     if (s.maxAgeMs > 0) this.sweep(AGED, [new Date(now - s.maxAgeMs).toISOString()], r, 'aged', () => true);
     if (s.highWater) this.highWater(s.highWater, r);
     const n = r.afterForward + r.aged + r.highWater;
@@ -65,7 +73,7 @@ export class Retention {
       excess = this.excessBytes(h);
       if (excess <= 0) return;
     }
-    this.sweep(FORWARDED, [], r, 'highWater', (c) => { if (excess <= 0) return false; excess -= c.size; return true; });
+    this.sweep(FORWARDED_SQL, [], r, 'highWater', (c) => { if (excess <= 0) return false; excess -= c.size; return true; });
     if (excess > 0) this.log.warn(`storage above high-water mark: ${excess} byte(s) more in use, but no forwarded instance is left to delete`);
   }
 
@@ -104,7 +112,10 @@ export class Retention {
     for (;;) {
       const batch = stmt.all(...params) as Candidate[];
       let progressed = false;
+      const seen = new Set<string>();
       for (const c of batch) {
+        if (seen.has(c.sop)) continue; // its other destination's job (FORWARDED_SQL)
+        seen.add(c.sop);
         if (!take(c)) return;
         if (this.deleteOne(c)) {
           r[key]++;

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { IndexDb } from '../../../src/store/index-db';
 import { QueueDb, type JobState } from '../../../src/forward/queue-db';
-import { Retention } from '../../../src/forward/retention';
+import { FORWARDED_SQL, Retention } from '../../../src/forward/retention';
 import { silentLogger } from '../../../src/util/log';
 import { tmpDir } from '../../helpers/tmp';
 import { row } from '../../helpers/index-row';
@@ -95,4 +95,17 @@ test('highWater (file-system percentage), checked on its own: the index WAL is t
   assert.ok(statSync(wal).size < 64 * 1024, `WAL ${statSync(wal).size} bytes`);
   assert.equal(s.index.db.pragma('busy_timeout', { simple: true }), 5000, 'the busy timeout is back after the no-wait checkpoint');
   assert.equal(s.r.runHighWater({ deleteAfterForward: false, maxAgeMs: 0, highWater: { percent: 100 } }).highWater, 0, 'under the mark: nothing');
+});
+
+test('forwarded instances are found from the delivered jobs: unrouted, queued and dead ones are never walked past', async (t) => {
+  const s = await setup(t);
+  const plan = (s.index.db.prepare(`EXPLAIN QUERY PLAN ${FORWARDED_SQL}`).all() as Array<{ detail: string }>).map((r) => r.detail);
+  assert.match(plan[0], /^SCAN j USING INDEX forward_jobs_done/, plan.join('\n'));
+  assert.ok(!plan.some((d) => /^SCAN i\b/.test(d)), plan.join('\n'));
+  // Many old unrouted instances before the forwarded one: only the forwarded one goes.
+  const unrouted = Array.from({ length: 50 }, () => s.add([], 9));
+  const done = s.add(['done'], 1);
+  assert.equal(s.r.run({ deleteAfterForward: true, maxAgeMs: 0 }).afterForward, 1);
+  assert.ok(s.gone(done));
+  assert.ok(unrouted.every((p) => s.kept(p)));
 });
