@@ -85,7 +85,7 @@ export class Agent {
     }
     for (const w of c.warnings) this.log.warn(w);
     const r = await this.store.recover();
-    this.log.info(`store ${c.storage.path}: ${this.index.countInstances()} instances; recovery removed ${r.orphanTempFiles} temp file(s), put ${r.completedTempFiles} complete one(s) in place, ${r.missingFiles.length} row(s) without file, re-indexed ${r.reindexed}, ${this.store.spareFilesReady} spare file(s) kept${r.integrityProblems.length ? `, INTEGRITY: ${r.integrityProblems.join('; ')}` : ''}`);
+    this.log.info(`store ${c.storage.path}: ${this.index.countInstances()} instances; recovery removed ${r.orphanTempFiles} temp file(s), put ${r.completedTempFiles} complete one(s) in place, ${r.missingFiles.length} row(s) without file, re-indexed ${r.reindexed}, ${this.store.spareFilesReady} spare file(s) kept${r.fullCheck ? '' : ' (clean stop: folders and index not cross-checked)'}${r.integrityProblems.length ? `, INTEGRITY: ${r.integrityProblems.join('; ')}` : ''}`);
     this.forwarder.start();
     this.print.start();
     this.worklist.start();
@@ -151,6 +151,8 @@ export class Agent {
     this.dumps?.close();
     await this.store.close();
     this.index.close();
+    // Last: the next start may then skip the full consistency check (src/store/recover.ts CLEAN_STOP).
+    if (!(await this.store.markCleanStop().catch(() => false))) this.log.warn('store not marked cleanly stopped (a reception was still in progress): the next start checks it in full');
   }
 
   private onAssociation(assoc: Association): void {

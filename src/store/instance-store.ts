@@ -13,7 +13,7 @@ import { IndexDb, type InstanceRow, type SqliteDb } from './index-db';
 import { STORE_STATUS, StoreError } from './store-errors';
 import { nodeStoreFs, type StoreFs } from './store-fs';
 import { withAdaptiveFsync } from './adaptive-fsync';
-import { recover } from './recover';
+import { CLEAN_STOP_FILE, recover } from './recover';
 import { TempPool } from './temp-pool';
 import { DirSyncer } from './dir-sync';
 
@@ -83,6 +83,8 @@ export class InstanceStore {
   private pool?: TempPool;
   /** Receptions begun and not yet fsynced or dropped (an fsync runs inline only when alone). */
   private receiving = 0;
+  /** Received data sets being checked, placed and indexed (finalize). */
+  private committing = 0;
   /** Bucket folders known to exist (created by init). */
   private readonly buckets = new Set<string>();
   private readonly dirSync: DirSyncer;
@@ -207,6 +209,15 @@ export class InstanceStore {
   }
 
   private async finalize(info: BeginInfo, tmp: TempFile, extra?: ExtraInTransaction, header?: Promise<HeaderAttributes>): Promise<StoreResult> {
+    this.committing++;
+    try {
+      return await this.finalizeNow(info, tmp, extra, header);
+    } finally {
+      this.committing--;
+    }
+  }
+
+  private async finalizeNow(info: BeginInfo, tmp: TempFile, extra?: ExtraInTransaction, header?: Promise<HeaderAttributes>): Promise<StoreResult> {
     const h = await (header ?? this.checkedHeader(info, tmp));
     const relPath = instanceRelPath(info.sopInstanceUid);
     // relPath is ours (instances/<2 hex>/<sha1>.dcm): no resolve() and escape check needed here.
@@ -326,6 +337,25 @@ export class InstanceStore {
   /** Ready pool files (empty files in spare/). */
   get spareFilesReady(): number {
     return this.pool?.available ?? 0;
+  }
+
+  /**
+   * Call last at a graceful stop, after close() and after the index is closed: leaves the
+   * marker that lets the next start skip the full consistency check (recover.ts CLEAN_STOP).
+   * Not written (false) while a reception or a commit is still in progress.
+   */
+  async markCleanStop(): Promise<boolean> {
+    if (this.receiving > 0 || this.committing > 0) return false;
+    const marker = join(this.root, CLEAN_STOP_FILE);
+    const fd = await this.fs.open(marker, 'w', 0o640);
+    try {
+      await this.fs.writeAll(fd, [Buffer.from(`${new Date().toISOString()}\n`)]);
+      await this.fs.fsync(fd);
+    } finally {
+      await this.fs.close(fd);
+    }
+    await this.fs.fsyncDir(this.root);
+    return true;
   }
 
   /** Stops the pool (its ready files stay for the next start) and flushes deferred folder fsyncs. */

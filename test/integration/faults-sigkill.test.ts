@@ -68,6 +68,7 @@ test(`SIGKILL at ${ROUNDS} random moments during receive → every acknowledged 
     const agent = await start(dataDir, t);
     if (round > 0) {
       assert.match(agent.output(), /recovery removed \d+ temp file/, 'recovery ran at start');
+      assert.doesNotMatch(agent.output(), /clean stop/, 'after a kill the store is checked in full');
       assert.doesNotMatch(agent.output(), /INTEGRITY/);
     }
     const sending = runDcmtk('storescu', ['-v', '-nh', '-aet', 'STORESCU', '-aec', 'EDGE', '+sd', '127.0.0.1', String(agent.port), src], { timeoutMs: 60000 });
@@ -84,6 +85,9 @@ test(`SIGKILL at ${ROUNDS} random moments during receive → every acknowledged 
   assert.doesNotMatch(last.output(), /INTEGRITY/);
   await last.stop('SIGTERM');
   const { rows } = checkStore(dataDir, acked);
+  const again = await start(dataDir, t);
+  assert.match(again.output(), /clean stop: folders and index not cross-checked/, 'after SIGTERM the next start skips the full check');
+  await again.stop('SIGKILL');
   t.diagnostic(`${interrupted}/${ROUNDS} sends interrupted; ${acked.size} acknowledged, ${rows} indexed`);
   assert.ok(interrupted > 0, 'at least one kill hit a transfer');
   assert.ok(rows >= acked.size);

@@ -10,6 +10,7 @@ import { nodeStoreFs, type StoreFs } from '../../../src/store/store-fs';
 import { parseFileMeta } from '../../../src/store/part10';
 import type { IncomingInstance } from '../../../src/store/incoming-instance';
 import { sampleDataSet, SYNTAXES, EVR_LE, IVR_LE, CT, type SampleOptions } from './ds-builder';
+import { CLEAN_STOP_FILE } from '../../../src/store/recover';
 
 /** Every file under <root>/instances (the 256 bucket folders exist from the start). */
 function instanceFiles(root: string): string[] {
@@ -430,4 +431,31 @@ test('the fsync runs on the event loop only while nothing else needs it: not whi
   forwarding = false;
   await one('1.2.3.913');
   assert.equal(store.inlineFsyncs, 2);
+});
+
+test('recover() after a clean stop sweeps only tmp/ and spare/, consumes the marker, and the next start checks in full (CLEAN_STOP)', async (t) => {
+  const { root, index, store } = await setup(t);
+  const a = await store1(store, sampleDataSet(EVR_LE, { sopInstanceUid: '1.2.3.30' }), EVR_LE, '1.2.3.30');
+  writeFileSync(join(root, 'tmp', 'cafe.part'), 'half a data set');
+  assert.equal(await store.markCleanStop(), true);
+  assert.ok(existsSync(join(root, CLEAN_STOP_FILE)));
+  rmSync(a.path); // not something a clean stop leaves: shows which check ran
+  const light = await store.recover();
+  assert.equal(light.fullCheck, false);
+  assert.equal(light.orphanTempFiles, 1, 'tmp/ is swept all the same');
+  assert.deepEqual(light.missingFiles, [], 'rows and files not cross-checked');
+  assert.ok(!existsSync(join(root, CLEAN_STOP_FILE)), 'the marker is consumed');
+  const full = await store.recover();
+  assert.equal(full.fullCheck, true);
+  assert.deepEqual(full.missingFiles, ['1.2.3.30']);
+  assert.equal(index.getInstance('1.2.3.30'), undefined);
+});
+
+test('markCleanStop() leaves no marker while a reception is still in progress', async (t) => {
+  const { root, store } = await setup(t);
+  const inst = begin(store, EVR_LE, '1.2.3.31');
+  inst.write(sampleDataSet(EVR_LE, { sopInstanceUid: '1.2.3.31' }).subarray(0, 100));
+  assert.equal(await store.markCleanStop(), false);
+  assert.ok(!existsSync(join(root, CLEAN_STOP_FILE)));
+  inst.destroy();
 });
