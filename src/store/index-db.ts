@@ -216,9 +216,9 @@ export class IndexDb {
     return (this.stmts.count.get() as { n: number }).n;
   }
 
-  /** Every instance's SOP UID and relative path, for consistency checks. */
-  *iterateInstancePaths(): IterableIterator<{ sopUid: string; path: string }> {
-    for (const r of this.stmts.allPaths.iterate()) yield r as { sopUid: string; path: string };
+  /** Every instance's row id, SOP UID and relative path, a page at a time after `afterId` in row order (consistency checks: bounded memory, no statement left open). */
+  instancePathsAfter(afterId: number, limit: number): Array<{ id: number; sopUid: string; path: string }> {
+    return this.stmts.pathsAfter.all(afterId, limit) as Array<{ id: number; sopUid: string; path: string }>;
   }
 
   /** `PRAGMA integrity_check`: empty when the database is sound, else the problems. */
@@ -303,7 +303,7 @@ function prepare(db: SqliteDb) {
     studyPatient: db.prepare('SELECT patient_fk AS fk FROM studies WHERE study_uid = ?'),
     deleteInstance: db.prepare('DELETE FROM instances WHERE sop_uid = ?'),
     count: db.prepare('SELECT COUNT(*) AS n FROM instances'),
-    allPaths: db.prepare('SELECT sop_uid AS sopUid, path FROM instances ORDER BY id'),
+    pathsAfter: db.prepare('SELECT id, sop_uid AS sopUid, path FROM instances WHERE id > ? ORDER BY id LIMIT ?'),
     bumpSeries: db.prepare('UPDATE series SET num_instances = num_instances + 1, updated_at = ? WHERE id = ?'),
     countSeries: db.prepare('SELECT COUNT(*) AS n FROM instances WHERE series_fk = ?'),
     countStudy: db.prepare('SELECT COUNT(*) AS n FROM series WHERE study_fk = ?'),

@@ -16,7 +16,9 @@
  * stop with a reception still in progress) runs the full check. Deleting the file by hand
  * forces a full check at the next start.
  */
+import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
 import { absoluteInstancePath, instanceRelPath, instancesDir, isAcceptableUid, isInstanceRelPathOf, spareDir, tmpDir } from './paths';
 import { isMarkedComplete } from './completion';
 import type { IndexDb, InstanceRow } from './index-db';
@@ -44,7 +46,7 @@ export interface RecoverReport {
 export const CLEAN_STOP_FILE = 'clean-stop';
 
 /** The report, and the empty files of spare/: ready files of the pool, kept for it. */
-export async function recover(store: InstanceStore, index: IndexDb, fs: StoreFs): Promise<{ report: RecoverReport; emptySpares: string[] }> {
+export async function recover(store: InstanceStore, index: IndexDb, fs: StoreFs, opts: { pageSize?: number } = {}): Promise<{ report: RecoverReport; emptySpares: string[] }> {
   const report: RecoverReport = { orphanTempFiles: 0, completedTempFiles: 0, missingFiles: [], reindexed: 0, unreadable: [], integrityProblems: [], fullCheck: true };
   report.fullCheck = !(await consumeCleanStop(store.root, fs));
   if (report.fullCheck) report.integrityProblems = index.integrityCheck();
@@ -57,21 +59,66 @@ export async function recover(store: InstanceStore, index: IndexDb, fs: StoreFs)
     }
     return { report, emptySpares };
   }
-  const known = new Set<string>();
-  const rows = [...index.iterateInstancePaths()]; // no writes while iterating a statement
-  for (const r of rows) {
-    if (await fileExists(store.root, r.path, fs)) known.add(r.path);
-    else report.missingFiles.push(r.sopUid);
-  }
-  for (const uid of report.missingFiles) index.deleteInstance(uid);
-  for (const rel of await listInstanceFiles(store.root, fs)) {
-    if (known.has(rel) && !placed.has(rel)) continue;
-    if (await reindex(store, index, rel)) {
-      if (placed.has(rel)) report.completedTempFiles++;
-      else report.reindexed++;
-    } else report.unreadable.push(rel);
+  // BOUNDED_CHECK: the paths of the rows whose file exists go to a scratch database in tmp/,
+  // a page of rows at a time, not to memory (a million paths would be ~0.6 GiB of strings);
+  // the files are then listed one bucket folder at a time and looked up there.
+  const known = new KnownPaths(join(tmpDir(store.root), `recover-${process.pid}.sqlite`));
+  try {
+    for (let after = 0; ;) {
+      const page = index.instancePathsAfter(after, opts.pageSize ?? 5000);
+      if (!page.length) break;
+      const present: string[] = [];
+      for (const r of page) {
+        if (await fileExists(store.root, r.path, fs)) present.push(r.path);
+        else report.missingFiles.push(r.sopUid);
+      }
+      known.add(present);
+      after = page[page.length - 1].id;
+    }
+    for (const uid of report.missingFiles) index.deleteInstance(uid);
+    for await (const files of instanceFilesByFolder(store.root, fs)) {
+      for (const rel of files) {
+        if (known.has(rel) && !placed.has(rel)) continue;
+        if (await reindex(store, index, rel)) {
+          if (placed.has(rel)) report.completedTempFiles++;
+          else report.reindexed++;
+        } else report.unreadable.push(rel);
+      }
+    }
+  } finally {
+    known.close();
   }
   return { report, emptySpares };
+}
+
+/** Paths of indexed instances whose file exists, in a throw-away SQLite file (BOUNDED_CHECK). */
+class KnownPaths {
+  private readonly db: Database.Database;
+  private readonly insert: Database.Statement;
+  private readonly lookup: Database.Statement;
+
+  constructor(private readonly path: string) {
+    rmSync(path, { force: true });
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = OFF');
+    this.db.pragma('synchronous = OFF');
+    this.db.exec('CREATE TABLE known (path TEXT PRIMARY KEY) WITHOUT ROWID');
+    this.insert = this.db.prepare('INSERT OR IGNORE INTO known (path) VALUES (?)');
+    this.lookup = this.db.prepare('SELECT 1 FROM known WHERE path = ?');
+  }
+
+  add(paths: string[]): void {
+    this.db.transaction(() => { for (const p of paths) this.insert.run(p); })();
+  }
+
+  has(path: string): boolean {
+    return this.lookup.get(path) !== undefined;
+  }
+
+  close(): void {
+    this.db.close();
+    rmSync(this.path, { force: true });
+  }
 }
 
 /**
@@ -150,11 +197,11 @@ async function readdirOrEmpty(path: string, fs: StoreFs): Promise<string[]> {
   }
 }
 
-/** instances/ab/<sha1>.dcm (and the earlier instances/ab/cd/<sha1>.dcm), as relative POSIX paths. */
-async function listInstanceFiles(root: string, fs: StoreFs): Promise<string[]> {
-  const out: string[] = [];
+/** instances/ab/<sha1>.dcm (and the earlier instances/ab/cd/<sha1>.dcm), as relative POSIX paths, one bucket folder at a time. */
+async function* instanceFilesByFolder(root: string, fs: StoreFs): AsyncGenerator<string[]> {
   const base = instancesDir(root);
   for (const a of await readdirOrEmpty(base, fs)) {
+    const out: string[] = [];
     for (const b of await readdirOrEmpty(join(base, a), fs)) {
       if (b.endsWith('.dcm')) {
         out.push(`instances/${a}/${b}`);
@@ -164,8 +211,8 @@ async function listInstanceFiles(root: string, fs: StoreFs): Promise<string[]> {
         if (f.endsWith('.dcm')) out.push(`instances/${a}/${b}/${f}`);
       }
     }
+    yield out;
   }
-  return out;
 }
 
 async function reindex(store: InstanceStore, index: IndexDb, rel: string): Promise<boolean> {

@@ -10,7 +10,7 @@ import { nodeStoreFs, type StoreFs } from '../../../src/store/store-fs';
 import { parseFileMeta } from '../../../src/store/part10';
 import type { IncomingInstance } from '../../../src/store/incoming-instance';
 import { sampleDataSet, SYNTAXES, EVR_LE, IVR_LE, CT, type SampleOptions } from './ds-builder';
-import { CLEAN_STOP_FILE } from '../../../src/store/recover';
+import { CLEAN_STOP_FILE, recover } from '../../../src/store/recover';
 
 /** Every file under <root>/instances (the 256 bucket folders exist from the start). */
 function instanceFiles(root: string): string[] {
@@ -458,4 +458,21 @@ test('markCleanStop() leaves no marker while a reception is still in progress', 
   assert.equal(await store.markCleanStop(), false);
   assert.ok(!existsSync(join(root, CLEAN_STOP_FILE)));
   inst.destroy();
+});
+
+test('recover(): the full check pages through the rows and looks files up folder by folder (BOUNDED_CHECK); its scratch file goes', async (t) => {
+  const { root, index, store } = await setup(t);
+  const stored = [];
+  for (let i = 0; i < 5; i++) stored.push(await store1(store, sampleDataSet(EVR_LE, { sopInstanceUid: `1.2.3.4${i}` }), EVR_LE, `1.2.3.4${i}`));
+  rmSync(stored[1].path); // a row without its file
+  index.deleteInstance('1.2.3.43'); // a file without its row
+  await store.init();
+  const { report } = await recover(store, index, nodeStoreFs, { pageSize: 2 });
+  assert.equal(report.fullCheck, true);
+  assert.deepEqual(report.missingFiles, ['1.2.3.41']);
+  assert.equal(report.reindexed, 1);
+  assert.deepEqual(report.unreadable, []);
+  assert.equal(index.countInstances(), 4);
+  assert.ok(index.getInstance('1.2.3.43'));
+  assert.deepEqual(readdirSync(join(root, 'tmp')), [], 'the scratch database is removed');
 });
