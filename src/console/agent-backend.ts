@@ -12,7 +12,7 @@ import { diskInfo, echoRemote, readConfigFile, restartNeeded, restoreConfigBacku
 import { hostPort } from '../util/address';
 
 /** What a forwarder attached to the agent may offer (looked up, not required). */
-interface QueueSource { summary(): Array<{ destination: string; state: string; n: number; oldest?: number }> }
+interface QueueSource { summary(): Array<{ destination: string; state: string; n: number; oldest?: number | null }> }
 
 export interface AgentBackendOptions {
   agent: Agent;
@@ -89,7 +89,7 @@ export class AgentBackend implements ConsoleBackend {
   async queue(): Promise<QueueRow[] | null> {
     const q = this.queueSource();
     if (!q) return null;
-    return q.summary().map((r) => ({ destination: r.destination, state: r.state, count: r.n, oldest: r.oldest }));
+    return q.summary().map((r) => ({ destination: r.destination, state: r.state, count: r.n, oldest: r.oldest ?? undefined }));
   }
 
   tune(): Promise<string> {

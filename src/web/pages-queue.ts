@@ -5,7 +5,7 @@ import { html, page, readForm, sendHtml } from './http-util';
 /** The subset of the forwarder the page uses (src/forward/forwarder.ts). */
 export interface QueueAccess {
   queue: {
-    summary(): Array<{ destination: string; state: string; n: number; oldest: number; retrying: number }>;
+    summary(): Array<{ destination: string; state: string; n: number; oldest: number | null; retrying: number }>;
     jobs(sel: { destination?: string; ids?: number[] }, states: Array<'pending' | 'in-flight' | 'done' | 'dead' | 'held'>, limit: number): Array<{ id: number; sop_uid: string; study_uid: string; destination: string; state: string; attempts: number; last_status: number | null; last_error: string | null; updated_at: number }>;
     retry(sel: { ids?: number[]; destination?: string }, now: number): number;
     hold(sel: { ids?: number[]; destination?: string }, now: number): number;

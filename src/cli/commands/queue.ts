@@ -77,7 +77,7 @@ function list_(q: QueueDb, a: ParsedArgs, rest: string[]): number {
     const count = (s: JobState): number => rows.find((r) => r.destination === name && r.state === s)?.n ?? 0;
     const pending = rows.find((r) => r.destination === name && r.state === 'pending');
     const failed = pending?.retrying ?? 0;
-    const oldest = pending ? `, oldest ${age(now - pending.oldest)}` : '';
+    const oldest = pending && pending.oldest !== null ? `, oldest ${age(now - pending.oldest)}` : '';
     process.stdout.write(`${name}: pending ${count('pending')} (failed, retrying ${failed}${oldest}), in-flight ${count('in-flight')}, held ${count('held')}, dead ${count('dead')}, done ${count('done')}\n`);
     const d = dests.get(name);
     if (d && d.failures > 0) {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IndexDb } from '../../../src/store/index-db';
-import { DUE_SQL, QueueDb } from '../../../src/forward/queue-db';
+import { DUE_SQL, QueueDb, SUMMARY_ACTIVE_SQL } from '../../../src/forward/queue-db';
 import { row } from '../../helpers/index-row';
 
 function setup(): { index: IndexDb; q: QueueDb; add: (study: string, dest?: string) => string } {
@@ -164,4 +164,23 @@ test('an index of an earlier version (study without state) is replaced when the 
   const names = (index.db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'forward_jobs'").all() as Array<{ name: string }>).map((r) => r.name);
   assert.ok(names.includes('forward_jobs_study_state'), names.join(', '));
   assert.ok(!names.includes('forward_jobs_study'), names.join(', '));
+});
+
+test('summary(): per destination and state as a plain GROUP BY would give, delivered jobs counted only (SUMMARY_SQL_NOTE)', () => {
+  const { index, q, add } = setup();
+  for (const [study, dest] of [['S1', 'PACS'], ['S1', 'PACS'], ['S2', 'PACS'], ['S3', 'ARCHIVE'], ['S4', 'ARCHIVE'], ['S5', 'B'], ['S6', 'PACS']] as const) add(study, dest);
+  const set = index.db.prepare('UPDATE forward_jobs SET state = ?, attempts = ? WHERE id = ?');
+  set.run('done', 0, 1); set.run('done', 0, 4); set.run('dead', 3, 2); set.run('held', 0, 6); set.run('in-flight', 0, 5); set.run('pending', 2, 3);
+  const plain = index.db.prepare(`SELECT destination, state, COUNT(*) AS n, MIN(created_at) AS oldest,
+    SUM(CASE WHEN attempts > 0 THEN 1 ELSE 0 END) AS retrying FROM forward_jobs GROUP BY destination, state ORDER BY destination, state`).all() as Array<{ state: string; oldest: number | null; retrying: number }>;
+  const expected = plain.map((r) => (r.state === 'done' ? { ...r, oldest: null, retrying: 0 } : r));
+  assert.deepEqual(q.summary(), expected);
+  assert.deepEqual(new QueueDb(IndexDb.open(':memory:').db).summary(), [], 'empty queue');
+});
+
+test('summary() reads each destination through the index: no walk over every job (SUMMARY_SQL_NOTE)', () => {
+  const { index } = setup();
+  const plan = (index.db.prepare(`EXPLAIN QUERY PLAN ${SUMMARY_ACTIVE_SQL}`).all() as Array<{ detail: string }>).map((r) => r.detail);
+  assert.ok(plan.some((d) => /^SEARCH j USING INDEX forward_jobs_dest_state \(destination=\? AND state=\?\)/.test(d)), plan.join('\n'));
+  assert.ok(!plan.some((d) => /^SCAN (j|forward_jobs)\b/.test(d)), plan.join('\n'));
 });
