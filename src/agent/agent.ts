@@ -150,9 +150,13 @@ export class Agent {
     await this.print.stop();
     this.dumps?.close();
     await this.store.close();
+    // Every commit on disk before the marker says so (another process may keep the index
+    // open, so closing ours need not checkpoint it).
+    const durable = this.index.checkpointAll();
     this.index.close();
     // Last: the next start may then skip the full consistency check (src/store/recover.ts CLEAN_STOP).
-    if (!(await this.store.markCleanStop().catch(() => false))) this.log.warn('store not marked cleanly stopped (a reception was still in progress): the next start checks it in full');
+    if (!durable) this.log.warn('index checkpoint did not complete (another process is reading it): the next start checks the store in full');
+    else if (!(await this.store.markCleanStop().catch(() => false))) this.log.warn('store not marked cleanly stopped (a reception was still in progress): the next start checks it in full');
   }
 
   private onAssociation(assoc: Association): void {

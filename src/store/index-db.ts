@@ -227,6 +227,26 @@ export class IndexDb {
     return rows.map((r) => r.integrity_check).filter((m) => m !== 'ok');
   }
 
+  /**
+   * Copies the whole write-ahead log into the database file and truncates it. With
+   * synchronous=NORMAL a checkpoint syncs the log before and the database after, so true
+   * means every commit so far is on disk (a graceful stop relies on it: recover.ts
+   * CLEAN_STOP). False when a reader (another process: `dicom-edge queue`) kept it from
+   * completing within `waitMs`.
+   */
+  checkpointAll(waitMs = 2000): boolean {
+    const timeout = this.db.pragma('busy_timeout', { simple: true }) as number;
+    try {
+      this.db.pragma(`busy_timeout = ${Math.max(0, Math.floor(waitMs))}`);
+      const [r] = this.db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number; log: number; checkpointed: number }>;
+      return r !== undefined && r.busy === 0 && r.log === r.checkpointed;
+    } catch {
+      return false;
+    } finally {
+      this.db.pragma(`busy_timeout = ${timeout}`);
+    }
+  }
+
   close(): void {
     this.db.close();
   }

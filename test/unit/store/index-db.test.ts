@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpDir } from '../../helpers/tmp';
 import { IndexDb } from '../../../src/store/index-db';
@@ -193,4 +193,24 @@ test('another process writing the index meanwhile (dicom-edge queue, a second co
   assert.deepEqual(failures.slice(0, 3), [], `${failures.length} indexing transaction(s) failed`);
   assert.equal(db.countInstances(), 1500);
   db.close();
+});
+
+test('checkpointAll(): the whole log goes into the database file (true), not while another connection reads an older snapshot (false)', async (t) => {
+  const dir = await tmpDir('idx-ckpt-', t);
+  const path = join(dir, 'index.sqlite');
+  const db = IndexDb.open(path);
+  t.after(() => db.close());
+  db.upsertInstance(row({ sopInstanceUid: '9.1' }));
+  assert.ok(statSync(`${path}-wal`).size > 0, 'the commit is in the log');
+  assert.equal(db.checkpointAll(0), true);
+  assert.equal(statSync(`${path}-wal`).size, 0, 'log copied and truncated');
+  const reader = IndexDb.open(path);
+  t.after(() => reader.close());
+  reader.db.prepare('BEGIN').run();
+  reader.countInstances(); // holds a read snapshot
+  db.upsertInstance(row({ sopInstanceUid: '9.2' }));
+  assert.equal(db.checkpointAll(0), false, 'a reader keeps the log from being truncated');
+  assert.equal(db.db.pragma('busy_timeout', { simple: true }), 5000, 'busy timeout restored');
+  reader.db.prepare('COMMIT').run();
+  assert.equal(db.checkpointAll(0), true);
 });
