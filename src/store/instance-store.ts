@@ -346,6 +346,9 @@ export class InstanceStore {
    */
   async markCleanStop(): Promise<boolean> {
     if (this.receiving > 0 || this.committing > 0) return false;
+    // Every entry change is durable first, not only the deferred renames: retention's
+    // deletions and the pool's files too (a skipped check would not notice one undone).
+    for (const dir of [...this.buckets, spareDir(this.root), tmpDir(this.root)]) await this.fs.fsyncDir(dir);
     const marker = join(this.root, CLEAN_STOP_FILE);
     const fd = await this.fs.open(marker, 'w', 0o640);
     try {

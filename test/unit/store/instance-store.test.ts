@@ -476,3 +476,15 @@ test('recover(): the full check pages through the rows and looks files up folder
   assert.ok(index.getInstance('1.2.3.43'));
   assert.deepEqual(readdirSync(join(root, 'tmp')), [], 'the scratch database is removed');
 });
+
+test('markCleanStop() makes every folder change durable before the marker: bucket folders, spare/, tmp/, then the root', async (t) => {
+  const synced: string[] = [];
+  const fs: StoreFs = { ...nodeStoreFs, fsyncDir: async (p) => { synced.push(p); await nodeStoreFs.fsyncDir(p); } };
+  const { root, store } = await setup(t, { fs });
+  synced.length = 0;
+  assert.equal(await store.markCleanStop(), true);
+  const buckets = synced.filter((p) => p.startsWith(join(root, 'instances') + '/'));
+  assert.equal(buckets.length, 256, 'every bucket folder (retention deletes files there without a folder fsync)');
+  assert.ok(synced.includes(join(root, 'spare')) && synced.includes(join(root, 'tmp')));
+  assert.equal(synced.at(-1), root, 'the root (the marker entry) last');
+});
