@@ -152,7 +152,12 @@ export class Agent {
     await this.store.close();
     // Every commit on disk before the marker says so (another process may keep the index
     // open, so closing ours need not checkpoint it).
-    const durable = this.index.checkpointAll();
+    let durable = false;
+    try {
+      durable = this.index.checkpointAll();
+    } catch (e) {
+      this.log.warn(`index checkpoint at stop: ${errorMessage(e)}`);
+    }
     this.index.close();
     // Last: the next start may then skip the full consistency check (src/store/recover.ts CLEAN_STOP).
     if (!durable) this.log.warn('index checkpoint did not complete (another process is reading it): the next start checks the store in full');

@@ -85,17 +85,16 @@ export type JobOutcome =
  * destination's waiting, in-flight, held and dead jobs are read through the same index.
  * A million kept delivered jobs made the one-query GROUP BY take ~300 ms per call.
  */
-const DESTINATIONS_SQL = `WITH RECURSIVE d(dest) AS (
+const DESTINATIONS_CTE = `WITH RECURSIVE d(dest) AS (
     SELECT (SELECT MIN(destination) FROM forward_jobs)
     UNION ALL
-    SELECT (SELECT MIN(destination) FROM forward_jobs WHERE destination > d.dest) FROM d WHERE d.dest IS NOT NULL)
+    SELECT (SELECT MIN(destination) FROM forward_jobs WHERE destination > d.dest) FROM d WHERE d.dest IS NOT NULL)`;
+
+const DESTINATIONS_SQL = `${DESTINATIONS_CTE}
   SELECT dest FROM d WHERE dest IS NOT NULL`;
 
 /** Waiting, in-flight, held and dead jobs per destination and state (exported for the query-plan test). */
-export const SUMMARY_ACTIVE_SQL = `WITH RECURSIVE d(dest) AS (
-    SELECT (SELECT MIN(destination) FROM forward_jobs)
-    UNION ALL
-    SELECT (SELECT MIN(destination) FROM forward_jobs WHERE destination > d.dest) FROM d WHERE d.dest IS NOT NULL)
+export const SUMMARY_ACTIVE_SQL = `${DESTINATIONS_CTE}
   SELECT j.destination, j.state, COUNT(*) AS n, MIN(j.created_at) AS oldest, SUM(CASE WHEN j.attempts > 0 THEN 1 ELSE 0 END) AS retrying
   FROM d JOIN forward_jobs j ON j.destination = d.dest AND j.state IN ('pending', 'in-flight', 'held', 'dead')
   GROUP BY j.destination, j.state`;

@@ -83,15 +83,10 @@ export class Retention {
    * for the busy timeout.
    */
   private truncateWal(): void {
-    const db = this.index.db;
-    const timeout = db.pragma('busy_timeout', { simple: true }) as number;
     try {
-      db.pragma('busy_timeout = 0');
-      db.pragma('wal_checkpoint(TRUNCATE)');
+      this.index.checkpointAll(0);
     } catch (e) {
       this.log.warn(`retention: checkpoint of the index failed: ${(e as Error).message}`);
-    } finally {
-      db.pragma(`busy_timeout = ${timeout}`);
     }
   }
 

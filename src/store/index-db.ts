@@ -231,8 +231,8 @@ export class IndexDb {
    * Copies the whole write-ahead log into the database file and truncates it. With
    * synchronous=NORMAL a checkpoint syncs the log before and the database after, so true
    * means every commit so far is on disk (a graceful stop relies on it: recover.ts
-   * CLEAN_STOP). False when a reader (another process: `dicom-edge queue`) kept it from
-   * completing within `waitMs`.
+   * CLEAN_STOP; retention frees the log's space). False when a reader (another process:
+   * `dicom-edge queue`) kept it from completing within `waitMs`; throws on an I/O error.
    */
   checkpointAll(waitMs = 2000): boolean {
     const timeout = this.db.pragma('busy_timeout', { simple: true }) as number;
@@ -240,8 +240,6 @@ export class IndexDb {
       this.db.pragma(`busy_timeout = ${Math.max(0, Math.floor(waitMs))}`);
       const [r] = this.db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number; log: number; checkpointed: number }>;
       return r !== undefined && r.busy === 0 && r.log === r.checkpointed;
-    } catch {
-      return false;
     } finally {
       this.db.pragma(`busy_timeout = ${timeout}`);
     }
