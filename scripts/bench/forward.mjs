@@ -8,6 +8,11 @@
 //
 //   node scripts/bench/forward.mjs [--reps 3] [--count 300] [--rows 512] [--keep] [--timeline] [--cli FILE]
 //
+// Each rep also measures a RELAY FLOOR (RELAY_FLOOR_NOTE): storescu → Orthanc again while a
+// second storescu sends a copy of the study (other UIDs) to DCMTK storescp, both started
+// together, storescp made durable by the fsyncclose shim (lib/fsyncclose.c). Printed as
+// floor/direct and edge/floor.
+//
 // Each via-edge rep also prints Orthanc's storing rate while storescu was sending and after
 // (PHASES_NOTE); --timeline prints every polled count (ms since start: instances in Orthanc).
 //
@@ -23,7 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { writeStudy } from './lib/dicom-gen.mjs';
-import { buildBindlo, edgeIni, freePort, freshPageCache, procCpuMs, startListener, timeStorescu, waitForSpareFiles } from './lib/procs.mjs';
+import { buildBindlo, buildFsyncClose, edgeIni, freePort, freshPageCache, procCpuMs, startListener, timeStorescu, waitForSpareFiles } from './lib/procs.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { values: opt } = parseArgs({
@@ -133,6 +138,34 @@ function phases(timeline, sendMs, completeMs) {
 
 const phaseText = (p) => `Orthanc stored ${p.during} while storescu sent (${p.duringPerS.toFixed(0)}/s; dicom-edge CPU ${p.edgeCpuDuring} ms), ${p.after} after (${Number.isFinite(p.afterPerS) ? p.afterPerS.toFixed(0) : '-'}/s; dicom-edge CPU ${p.edgeCpuAfter} ms)`;
 
+/**
+ * RELAY_FLOOR_NOTE: what any store-and-forward relay costs on this machine at least, in any
+ * language. A relay must take the study in (at least storescp's work, and an fsync per file
+ * before answering) while it sends the study on (at least storescu's work), and Orthanc
+ * stores it meanwhile, all on the same cores and disk. The floor runs exactly that with
+ * DCMTK's native tools and in the relay's favour: storescu → Orthanc starts at once with the
+ * study already on disk (a relay can only send an image after receiving it), and the
+ * receiving side is storescp + fsync (no rename, no index, no queue). Orthanc's completion
+ * time in this run, over the same rep's direct time, is the floor ratio.
+ */
+async function relayFloor(orthanc, input, input2, outDir, env, fsyncClose) {
+  const port = await freePort();
+  fs.mkdirSync(outDir, { recursive: true });
+  const scp = await startListener('storescp', 'storescp', ['-aet', 'RELAY', '-od', outDir, String(port)], { port, env: { ...env, LD_PRELOAD: `${env.LD_PRELOAD}:${fsyncClose}` } });
+  live.add(scp);
+  try {
+    freshPageCache([input, input2], undefined, [orthanc.dir]); // PAGE_CACHE_NOTE (lib/procs.mjs)
+    const received = timeStorescu({ port, calledAe: 'RELAY', input: input2, env, limitMs });
+    const [run, receivedMs] = await Promise.all([oneRun(orthanc, orthanc.dicomPort, 'ORTHANC', input, env), received]);
+    const files = fs.readdirSync(outDir).length;
+    if (files !== count) throw new Error(`relay floor: storescp stored ${files} files, expected ${count}`);
+    return { completeMs: run.completeMs, receivedMs, orthancCpu: run.cpu.orthanc };
+  } finally {
+    await scp.stop();
+    live.delete(scp);
+  }
+}
+
 async function main() {
   if (!fs.existsSync(cli)) {
     const b = spawnSync(process.execPath, [path.join(repo, 'scripts', 'build.mjs')], { stdio: 'inherit', cwd: repo });
@@ -144,8 +177,12 @@ async function main() {
   const input = path.join(tmp, 'study');
   const study = await writeStudy(input, { count, rows, cols: rows });
   console.log(`study: ${count} × ${rows}×${rows}×16 CT, ${(study.bytes / 2 ** 20).toFixed(1)} MiB`);
+  const input2 = path.join(tmp, 'study-relay');
+  await writeStudy(input2, { count, rows, cols: rows }); // same shape, other UIDs
+  const fsyncClose = buildFsyncClose(repo, tmp);
   const orthanc = await startOrthanc(listenerEnv);
   const direct = [];
+  const floor = [];
   const viaEdge = [];
   const phaseRuns = [];
   for (let r = 0; r < reps; r++) {
@@ -154,6 +191,11 @@ async function main() {
     const d = await oneRun(orthanc, orthanc.dicomPort, 'ORTHANC', input, env);
     direct.push(d.completeMs);
     console.log(`rep ${r + 1} direct:   complete in Orthanc after ${d.completeMs.toFixed(0)} ms (CPU: Orthanc ${d.cpu.orthanc} ms)`);
+
+    await emptyOrthanc(orthanc);
+    const f = await relayFloor(orthanc, input, input2, path.join(tmp, `relay-${r}`), listenerEnv, fsyncClose);
+    floor.push(f.completeMs);
+    console.log(`rep ${r + 1} floor:    complete in Orthanc after ${f.completeMs.toFixed(0)} ms while storescu → storescp+fsync took ${f.receivedMs.toFixed(0)} ms (CPU: Orthanc ${f.orthancCpu} ms)`);
 
     await emptyOrthanc(orthanc);
     const dataDir = path.join(tmp, `edge-${r}`);
@@ -178,8 +220,11 @@ async function main() {
   const me = median(viaEdge);
   const repRatios = viaEdge.map((e, k) => e / direct[k]);
   const ratio = median(repRatios);
+  const floorRatios = floor.map((f, k) => f / direct[k]);
+  const overFloor = viaEdge.map((e, k) => e / floor[k]);
   console.log(`median: direct ${md.toFixed(0)} ms, via dicom-edge ${me.toFixed(0)} ms; ratio ${ratio.toFixed(2)}× (median of the reps' ratios ${repRatios.map((x) => x.toFixed(2)).join(', ')}; ratio of the medians ${(me / md).toFixed(2)}×) (target ≤ ${TARGET}×) ${ratio <= TARGET ? 'OK' : 'ABOVE TARGET'}`);
-  console.log(JSON.stringify({ bench: 'forward', count, rows, reps, directMs: direct.map(Math.round), edgeMs: viaEdge.map(Math.round), medianDirectMs: Math.round(md), medianEdgeMs: Math.round(me), ratio: Number(ratio.toFixed(3)), repRatios: repRatios.map((x) => Number(x.toFixed(3))), ratioOfMedians: Number((me / md).toFixed(3)), target: TARGET, phases: phaseRuns }));
+  console.log(`relay floor (RELAY_FLOOR_NOTE): ${median(floorRatios).toFixed(2)}× direct (reps ${floorRatios.map((x) => x.toFixed(2)).join(', ')}); dicom-edge over the floor ${median(overFloor).toFixed(2)}× (reps ${overFloor.map((x) => x.toFixed(2)).join(', ')})`);
+  console.log(JSON.stringify({ bench: 'forward', count, rows, reps, directMs: direct.map(Math.round), edgeMs: viaEdge.map(Math.round), floorMs: floor.map(Math.round), floorRatio: Number(median(floorRatios).toFixed(3)), floorRepRatios: floorRatios.map((x) => Number(x.toFixed(3))), edgeOverFloor: Number(median(overFloor).toFixed(3)), medianDirectMs: Math.round(md), medianEdgeMs: Math.round(me), ratio: Number(ratio.toFixed(3)), repRatios: repRatios.map((x) => Number(x.toFixed(3))), ratioOfMedians: Number((me / md).toFixed(3)), target: TARGET, phases: phaseRuns }));
   return ratio <= TARGET ? 0 : 1;
 }
 

@@ -12,6 +12,13 @@ export function buildBindlo(repo, dir) {
   return out;
 }
 
+/** Compiles lib/fsyncclose.c into `dir` (an fsync before each close of a written file; for floors). */
+export function buildFsyncClose(repo, dir) {
+  const out = path.join(dir, 'fsyncclose.so');
+  execFileSync('gcc', ['-shared', '-fPIC', '-O2', '-o', out, path.join(repo, 'scripts', 'bench', 'lib', 'fsyncclose.c'), '-ldl'], { stdio: 'pipe' });
+  return out;
+}
+
 export function freePort() {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
