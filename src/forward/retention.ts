@@ -98,8 +98,7 @@ export class Retention {
       const used = total - st.bavail * st.bsize;
       return Math.ceil(used - (h.percent / 100) * total);
     }
-    const row = this.index.db.prepare('SELECT COALESCE(SUM(size), 0) AS n FROM instances').get() as { n: number };
-    return row.n - (h.bytes ?? Infinity);
+    return this.index.storedBytes() - (h.bytes ?? Infinity);
   }
 
   private sweep(sql: string, params: unknown[], r: RetentionReport, key: 'afterForward' | 'aged' | 'highWater', take: (c: Candidate) => boolean): void {

@@ -187,7 +187,7 @@ export class IndexDb {
   private insertUnderKnownParents(row: InstanceRow, fks: Fks): boolean {
     const s = this.stmts;
     if (s.insertNewInstance.run(...instanceParams(row, fks.seriesFk)).changes === 0) return false;
-    s.bumpSeries.run(row.receivedAt, fks.seriesFk); // study and patient counts are sums of these (schema v2)
+    s.bumpSeries.run(row.size, row.receivedAt, fks.seriesFk); // study and patient counts are sums of these (schema v2)
     return true;
   }
 
@@ -210,6 +210,11 @@ export class IndexDb {
       this.refresh([fks.seriesFk], [fks.studyFk], [fks.patientFk]);
       return true;
     });
+  }
+
+  /** Sum of every indexed instance's file size in bytes (from the series' sums, schema v3). */
+  storedBytes(): number {
+    return (this.stmts.storedBytes.get() as { n: number }).n;
   }
 
   countInstances(): number {
@@ -322,14 +327,16 @@ function prepare(db: SqliteDb) {
     deleteInstance: db.prepare('DELETE FROM instances WHERE sop_uid = ?'),
     count: db.prepare('SELECT COUNT(*) AS n FROM instances'),
     pathsAfter: db.prepare('SELECT id, sop_uid AS sopUid, path FROM instances WHERE id > ? ORDER BY id LIMIT ?'),
-    bumpSeries: db.prepare('UPDATE series SET num_instances = num_instances + 1, updated_at = ? WHERE id = ?'),
+    bumpSeries: db.prepare('UPDATE series SET num_instances = num_instances + 1, bytes = bytes + ?, updated_at = ? WHERE id = ?'),
+    storedBytes: db.prepare('SELECT COALESCE(SUM(bytes), 0) AS n FROM series'),
     countSeries: db.prepare('SELECT COUNT(*) AS n FROM instances WHERE series_fk = ?'),
     countStudy: db.prepare('SELECT COUNT(*) AS n FROM series WHERE study_fk = ?'),
     countPatient: db.prepare('SELECT COUNT(*) AS n FROM studies WHERE patient_fk = ?'),
     deleteSeries: db.prepare('DELETE FROM series WHERE id = ?'),
     deleteStudy: db.prepare('DELETE FROM studies WHERE id = ?'),
     deletePatient: db.prepare('DELETE FROM patients WHERE id = ?'),
-    updateSeries: db.prepare('UPDATE series SET num_instances = (SELECT COUNT(*) FROM instances WHERE series_fk = @id) WHERE id = @id'),
+    updateSeries: db.prepare(`UPDATE series SET (num_instances, bytes) = (SELECT COUNT(*), COALESCE(SUM(size), 0) FROM instances WHERE series_fk = @id)
+      WHERE id = @id`),
     updateStudy: db.prepare(`UPDATE studies SET
       num_series = (SELECT COUNT(*) FROM series WHERE study_fk = @id),
       modalities_in_study = (SELECT group_concat(m, '\\') FROM

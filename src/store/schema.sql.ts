@@ -6,13 +6,18 @@
  * except the instance counts of studies and patients (version 2): those are the sum of
  * their series' counts (studyInstancesSql / patientInstancesSql), so an instance added to a
  * known series rewrites one parent row, not three (two WAL pages less per C-STORE).
+ * Version 3: each series also keeps the sum of its instances' file sizes (`bytes`), so the
+ * size of the whole store is a sum over series, not over every instance ([Storage]
+ * highWater as a size is checked every 5 s: ~6 ms per 100,000 instances before).
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** Schema changes from version N-1 to N (keys from 2 up to SCHEMA_VERSION). */
 export const MIGRATIONS: Record<number, string> = {
   2: `ALTER TABLE studies DROP COLUMN num_instances;
       ALTER TABLE patients DROP COLUMN num_instances;`,
+  3: `ALTER TABLE series ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0;
+      UPDATE series SET bytes = (SELECT COALESCE(SUM(size), 0) FROM instances WHERE series_fk = series.id);`,
 };
 
 /** Number of Study Related Instances of the study row aliased `st`. */

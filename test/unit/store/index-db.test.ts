@@ -48,8 +48,10 @@ test('a version 1 index is migrated in place: rows kept, study/patient instance 
   const cols = (table: string) => (db.db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>).map((c) => c.name);
   assert.ok(!cols('studies').includes('num_instances') && !cols('patients').includes('num_instances'), 'the stored counts are gone');
   assert.equal(study(db, '1.2.9.1')?.num_instances, 2);
+  assert.equal(db.storedBytes(), 20, 'version 3: the series byte sums are computed from the rows');
   db.upsertInstance(row({ sopInstanceUid: '1.3', patientId: 'P1', studyInstanceUid: '1.2.9.1', seriesInstanceUid: '1.2.9.1.1', modality: 'CT' }));
   assert.equal(study(db, '1.2.9.1')?.num_instances, 3);
+  assert.equal(db.storedBytes(), 1020);
   assert.deepEqual(db.integrityCheck(), []);
   db.close();
 });
@@ -98,6 +100,27 @@ test('deleteInstance removes empty parents and recounts the rest', () => {
   assert.deepEqual([study(db, '1.2.9.1')!.num_series, study(db, '1.2.9.1')!.modalities_in_study], [1, 'CT']);
   db.deleteInstance('3.1');
   assert.deepEqual([tableCount(db, 'patients'), tableCount(db, 'studies'), tableCount(db, 'series')], [0, 0, 0]);
+  db.close();
+});
+
+test('storedBytes is the sum of every instance size through new, known-parent, replaced, moved and deleted instances', () => {
+  const db = IndexDb.open(':memory:');
+  const sum = () => (db.db.prepare('SELECT COALESCE(SUM(size), 0) AS n FROM instances').get() as { n: number }).n;
+  const steps: Array<() => unknown> = [
+    () => db.upsertInstance(row({ sopInstanceUid: '5.1', size: 700 })), // new parents (full upsert)
+    () => db.upsertInstance(row({ sopInstanceUid: '5.2', size: 300 })), // known parents (fast path)
+    () => db.upsertInstance(row({ sopInstanceUid: '5.3', size: 50, seriesInstanceUid: '1.2.9.1.8' })),
+    () => db.upsertInstance(row({ sopInstanceUid: '5.2', size: 4000 })), // replaced, bigger
+    () => db.upsertInstance(row({ sopInstanceUid: '5.1', size: 10, seriesInstanceUid: '1.2.9.1.8' })), // moved to the other series
+    () => db.deleteInstance('5.3'),
+  ];
+  const seen: number[] = [];
+  for (const step of steps) {
+    step();
+    assert.equal(db.storedBytes(), sum());
+    seen.push(db.storedBytes());
+  }
+  assert.deepEqual(seen, [700, 1000, 1050, 4750, 4060, 4010]);
   db.close();
 });
 
