@@ -35,6 +35,29 @@ DROP INDEX IF EXISTS forward_jobs_study;
 CREATE INDEX IF NOT EXISTS forward_jobs_study_state ON forward_jobs(study_uid, destination, state, id);
 -- Delivered jobs in arrival order, for retention's "forwarded everywhere" (retention.ts).
 CREATE INDEX IF NOT EXISTS forward_jobs_done ON forward_jobs(id) WHERE state = 'done';
+-- DONE_COUNTS_NOTE: delivered jobs per destination, kept by triggers (in whichever process
+-- writes: the agent, \`dicom-edge queue\`, an older binary), so the queue summary does not
+-- count them: delivered jobs stay until retention deletes their instance, by default never,
+-- and counting a million took ~40 ms per summary (web queue page, /metrics scrapes).
+CREATE TABLE IF NOT EXISTS forward_done_counts (
+  destination TEXT PRIMARY KEY,
+  n           INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS forward_done_insert AFTER INSERT ON forward_jobs WHEN new.state = 'done'
+BEGIN
+  INSERT INTO forward_done_counts (destination, n) VALUES (new.destination, 1) ON CONFLICT(destination) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS forward_done_update AFTER UPDATE OF state, destination ON forward_jobs
+  WHEN old.state = 'done' OR new.state = 'done'
+BEGIN
+  UPDATE forward_done_counts SET n = n - 1 WHERE old.state = 'done' AND destination = old.destination;
+  INSERT INTO forward_done_counts (destination, n) SELECT new.destination, 1 WHERE new.state = 'done'
+    ON CONFLICT(destination) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS forward_done_delete AFTER DELETE ON forward_jobs WHEN old.state = 'done'
+BEGIN
+  UPDATE forward_done_counts SET n = n - 1 WHERE destination = old.destination;
+END;
 CREATE TABLE IF NOT EXISTS forward_destinations (
   destination TEXT PRIMARY KEY,
   down_until  INTEGER NOT NULL DEFAULT 0,             -- no attempt before this (ms since the epoch)
@@ -90,9 +113,6 @@ const DESTINATIONS_CTE = `WITH RECURSIVE d(dest) AS (
     UNION ALL
     SELECT (SELECT MIN(destination) FROM forward_jobs WHERE destination > d.dest) FROM d WHERE d.dest IS NOT NULL)`;
 
-const DESTINATIONS_SQL = `${DESTINATIONS_CTE}
-  SELECT dest FROM d WHERE dest IS NOT NULL`;
-
 /** Waiting, in-flight, held and dead jobs per destination and state (exported for the query-plan test). */
 export const SUMMARY_ACTIVE_SQL = `${DESTINATIONS_CTE}
   SELECT j.destination, j.state, COUNT(*) AS n, MIN(j.created_at) AS oldest, SUM(CASE WHEN j.attempts > 0 THEN 1 ELSE 0 END) AS retrying
@@ -114,7 +134,13 @@ export class QueueDb {
   private readonly s: ReturnType<typeof prepare>;
 
   constructor(readonly db: SqliteDb) {
-    db.exec(QUEUE_SCHEMA);
+    // One write transaction: two processes opening an index of an earlier version at once
+    // must not both fill the new counts (DONE_COUNTS_NOTE).
+    db.transaction(() => {
+      const hadCounts = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'forward_done_counts'").get() !== undefined;
+      db.exec(QUEUE_SCHEMA);
+      if (!hadCounts) db.exec(`INSERT INTO forward_done_counts (destination, n) SELECT destination, COUNT(*) FROM forward_jobs WHERE state = 'done' GROUP BY destination`);
+    }).immediate();
     this.s = prepare(db);
   }
 
@@ -182,27 +208,18 @@ export class QueueDb {
     this.s.upsertDest.run({ name, downUntil, failures, error, now });
   }
 
-  /** Counts per destination and state. */
   /**
    * Jobs per destination and state (web queue page, /metrics, `dicom-edge queue`). Delivered
    * jobs are kept until retention deletes their instance, so they can be most of the table:
-   * they are only counted, from the index (no oldest/retrying for them), and the other
-   * states are read through it too (SUMMARY_SQL_NOTE).
+   * their number per destination is kept by triggers (DONE_COUNTS_NOTE; no oldest/retrying
+   * for them), the other states are read through the index (SUMMARY_SQL_NOTE).
    */
   summary(): Array<{ destination: string; state: JobState; n: number; oldest: number | null; retrying: number }> {
     type Row = { destination: string; state: JobState; n: number; oldest: number | null; retrying: number };
     const active = this.s.summaryActive.all() as Row[];
-    const out: Row[] = [];
-    for (const dest of this.allDestinations()) {
-      const done = (this.s.countDone.get(dest) as { n: number }).n;
-      if (done) out.push({ destination: dest, state: 'done', n: done, oldest: null, retrying: 0 });
-    }
-    return [...active, ...out].sort((a, b) => (a.destination < b.destination ? -1 : a.destination > b.destination ? 1 : a.state < b.state ? -1 : a.state > b.state ? 1 : 0));
-  }
-
-  /** Every destination with a job, from the index (one seek per destination). */
-  private allDestinations(): string[] {
-    return (this.s.jobDestinations.all() as Array<{ dest: string }>).map((r) => r.dest);
+    const done = (this.s.doneCounts.all() as Array<{ destination: string; n: number }>)
+      .map((r): Row => ({ destination: r.destination, state: 'done', n: r.n, oldest: null, retrying: 0 }));
+    return [...active, ...done].sort((a, b) => (a.destination < b.destination ? -1 : a.destination > b.destination ? 1 : a.state < b.state ? -1 : a.state > b.state ? 1 : 0));
   }
 
   destinations(): DestinationState[] {
@@ -283,7 +300,6 @@ function prepare(db: SqliteDb) {
       ON CONFLICT(destination) DO UPDATE SET down_until = excluded.down_until, failures = excluded.failures,
         last_error = excluded.last_error, updated_at = excluded.updated_at`),
     summaryActive: db.prepare(SUMMARY_ACTIVE_SQL),
-    countDone: db.prepare(`SELECT COUNT(*) AS n FROM forward_jobs WHERE destination = ? AND state = 'done'`),
-    jobDestinations: db.prepare(DESTINATIONS_SQL),
+    doneCounts: db.prepare('SELECT destination, n FROM forward_done_counts WHERE n > 0'),
   };
 }

@@ -178,6 +178,46 @@ test('summary(): per destination and state as a plain GROUP BY would give, deliv
   assert.deepEqual(new QueueDb(IndexDb.open(':memory:').db).summary(), [], 'empty queue');
 });
 
+const plainDone = (index: IndexDb) => index.db.prepare(`SELECT destination, COUNT(*) AS n FROM forward_jobs WHERE state = 'done' GROUP BY destination ORDER BY destination`).all();
+const summaryDone = (q: QueueDb) => q.summary().filter((r) => r.state === 'done').map((r) => ({ destination: r.destination, n: r.n }));
+
+test('delivered jobs per destination are kept by triggers through every way a job changes (DONE_COUNTS_NOTE)', () => {
+  const { index, q, add } = setup();
+  const [a, b, c] = [add('S1'), add('S1'), add('S2', 'ARCHIVE')];
+  const id = (sop: string) => (index.db.prepare('SELECT id FROM forward_jobs WHERE sop_uid = ?').get(sop) as { id: number }).id;
+  const steps: Array<[string, () => unknown, Array<{ destination: string; n: number }>]> = [
+    ['delivered', () => { q.markInFlight([id(a), id(b), id(c)], 1500); q.record([{ id: id(a), kind: 'done', status: 0 }, { id: id(b), kind: 'done', status: 0xb000 }, { id: id(c), kind: 'done', status: 0 }], 1600); },
+      [{ destination: 'ARCHIVE', n: 1 }, { destination: 'PACS', n: 2 }]],
+    ['received again: the delivered job is replaced by a waiting one', () => index.transaction(() => q.enqueue({ sopUid: a, studyUid: 'S1', destination: 'PACS', route: 'r', now: 1700 })),
+      [{ destination: 'ARCHIVE', n: 1 }, { destination: 'PACS', n: 1 }]],
+    ['a done row set back by hand', () => index.db.prepare("UPDATE forward_jobs SET state = 'pending' WHERE id = ?").run(id(b)),
+      [{ destination: 'ARCHIVE', n: 1 }]],
+    ['rows deleted (retention)', () => index.db.prepare("DELETE FROM forward_jobs WHERE destination = 'ARCHIVE'").run(), []],
+    ['a job inserted as delivered', () => index.db.prepare(`INSERT INTO forward_jobs (sop_uid, study_uid, destination, state, created_at, updated_at) VALUES ('x', 'S9', 'B', 'done', 1, 1)`).run(),
+      [{ destination: 'B', n: 1 }]],
+  ];
+  for (const [what, step, want] of steps) {
+    step();
+    assert.deepEqual(summaryDone(q), want, what);
+    assert.deepEqual(summaryDone(q), plainDone(index).filter((r) => (r as { n: number }).n > 0), what);
+  }
+  index.db.exec("UPDATE forward_done_counts SET n = 7 WHERE destination = 'B'");
+  assert.deepEqual(summaryDone(q), [{ destination: 'B', n: 7 }], 'the summary reads the kept counts; it does not count the jobs');
+});
+
+test('an index from before the counts gets them filled when the queue opens, once (DONE_COUNTS_NOTE)', () => {
+  const { index, q, add } = setup();
+  const sops2 = [add('S1'), add('S1'), add('S2', 'ARCHIVE')];
+  index.db.exec("UPDATE forward_jobs SET state = 'done'");
+  index.db.exec('DROP TRIGGER forward_done_insert; DROP TRIGGER forward_done_update; DROP TRIGGER forward_done_delete; DROP TABLE forward_done_counts');
+  assert.equal(sops2.length, 3);
+  const reopened = new QueueDb(index.db);
+  const want = [{ destination: 'ARCHIVE', n: 1 }, { destination: 'PACS', n: 2 }];
+  assert.deepEqual(summaryDone(reopened), want);
+  assert.deepEqual(summaryDone(new QueueDb(index.db)), want, 'a second open does not count them again');
+  assert.deepEqual(summaryDone(q), want);
+});
+
 test('summary() reads each destination through the index: no walk over every job (SUMMARY_SQL_NOTE)', () => {
   const { index } = setup();
   const plan = (index.db.prepare(`EXPLAIN QUERY PLAN ${SUMMARY_ACTIVE_SQL}`).all() as Array<{ detail: string }>).map((r) => r.detail);
