@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { writeStudy } from './lib/dicom-gen.mjs';
-import { edgeIni, freePort, startListener, timeStorescu, waitForSpareFiles } from './lib/procs.mjs';
+import { agentNodeOptions, edgeIni, freePort, startListener, timeStorescu, waitForSpareFiles } from './lib/procs.mjs';
 
 const require = createRequire(import.meta.url);
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -115,7 +115,7 @@ async function viaEdge(pacs, proxyPort, input, asyncOps, r) {
   const port = await freePort();
   const ini = `${edgeIni({ port, dataDir, aeTitle: 'EDGE' })}\n[Forward]\nidleRelease = 5s\n[RemoteAE]\nuserName = PACS\naetitle = PACS\nip = 127.0.0.1\nport = ${proxyPort}\nasyncOps = ${asyncOps}\n\n[Route]\nto = PACS\n`;
   fs.writeFileSync(path.join(dataDir, 'edge.ini'), ini);
-  const edge = await startListener('dicom-edge', process.execPath, [cli, 'run', '--config', path.join(dataDir, 'edge.ini')], { port, env: {} });
+  const edge = await startListener('dicom-edge', process.execPath, [cli, 'run', '--config', path.join(dataDir, 'edge.ini')], { port, env: { NODE_OPTIONS: agentNodeOptions(repo) } }); // AGENT_NODE_OPTIONS_NOTE
   live.add(edge);
   await waitForSpareFiles(dataDir);
   pacs.state.received = 0;

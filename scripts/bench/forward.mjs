@@ -28,7 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { writeStudy } from './lib/dicom-gen.mjs';
-import { buildBindlo, buildFsyncClose, edgeIni, freePort, freshPageCache, procCpuMs, startListener, timeStorescu, waitForSpareFiles } from './lib/procs.mjs';
+import { agentNodeOptions, buildBindlo, buildFsyncClose, edgeIni, freePort, freshPageCache, procCpuMs, startListener, timeStorescu, waitForSpareFiles } from './lib/procs.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { values: opt } = parseArgs({
@@ -209,7 +209,7 @@ async function main() {
     const port = await freePort();
     const ini = `${edgeIni({ port, dataDir, aeTitle: 'EDGE' }).replace('[Network]', `[Network]\n${process.env.EDGE_BENCH_NETWORK ?? ''}`)}\n[RemoteAE]\nuserName = PACS\naetitle = ORTHANC\nip = 127.0.0.1\nport = ${orthanc.dicomPort}\n\n[Route]\nto = PACS\n`;
     fs.writeFileSync(path.join(dataDir, 'edge.ini'), ini);
-    const edge = await startListener('dicom-edge', process.execPath, [...(process.env.EDGE_PROF ? ["--cpu-prof", "--cpu-prof-dir", process.env.EDGE_PROF] : []), cli, 'run', '--config', path.join(dataDir, 'edge.ini')], { port, env });
+    const edge = await startListener('dicom-edge', process.execPath, [...(process.env.EDGE_PROF ? ["--cpu-prof", "--cpu-prof-dir", process.env.EDGE_PROF] : []), cli, 'run', '--config', path.join(dataDir, 'edge.ini')], { port, env: { ...env, NODE_OPTIONS: agentNodeOptions(repo) } }); // AGENT_NODE_OPTIONS_NOTE
     live.add(edge);
     await waitForSpareFiles(dataDir); // idle with its spare files ready, as a box that has been running
     freshPageCache([input], undefined, [dataDir, orthanc.dir]); // PAGE_CACHE_NOTE, RECEIVER_CACHE_NOTE (lib/procs.mjs)

@@ -12,7 +12,7 @@ export function buildBindlo(repo, dir) {
   return out;
 }
 
-/** Compiles lib/fsyncclose.c into `dir` (an fsync before each close of a written file; for floors). */
+/** Compiles lib/fsyncclose.c into `dir` (an fsync before each close of a written file: a durable storescp for the forward bench's relay reference). */
 export function buildFsyncClose(repo, dir) {
   const out = path.join(dir, 'fsyncclose.so');
   execFileSync('gcc', ['-shared', '-fPIC', '-O2', '-o', out, path.join(repo, 'scripts', 'bench', 'lib', 'fsyncclose.c'), '-ldl'], { stdio: 'pipe' });
@@ -102,6 +102,18 @@ export function procCpuMs(pid) {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(f[11]) + Number(f[12])) * 10; // utime, stime in USER_HZ = 100
+}
+
+/**
+ * AGENT_NODE_OPTIONS_NOTE: the NODE_OPTIONS the systemd unit (systemd/dicom-edge.service)
+ * starts the agent with, so that the benchmarks measure the agent as it runs on a box.
+ * EDGE_BENCH_NODE_OPTIONS replaces them for experiments (empty: none).
+ */
+export function agentNodeOptions(repo) {
+  if (process.env.EDGE_BENCH_NODE_OPTIONS !== undefined) return process.env.EDGE_BENCH_NODE_OPTIONS;
+  const unit = fs.readFileSync(path.join(repo, 'systemd', 'dicom-edge.service'), 'utf8');
+  const m = /^Environment=NODE_OPTIONS=(.*)$/m.exec(unit);
+  return m ? m[1].replace(/^"(.*)"$/, '$1') : '';
 }
 
 /** The minimal agent INI (as test/helpers/agent.ts testIni) with storage accepted from BENCH. */
