@@ -187,7 +187,7 @@ export class IndexDb {
   private insertUnderKnownParents(row: InstanceRow, fks: Fks): boolean {
     const s = this.stmts;
     if (s.insertNewInstance.run(...instanceParams(row, fks.seriesFk)).changes === 0) return false;
-    s.bumpSeries.run(row.size, row.receivedAt, fks.seriesFk); // study and patient counts are sums of these (schema v2)
+    s.bumpSeries.run(row.size, row.receivedAt, fks.seriesFk); // study/patient counts (v2) and the store's size (v3) are sums of these
     return true;
   }
 
