@@ -1,6 +1,6 @@
 /*
  * fsyncclose: an LD_PRELOAD shim that makes a peer durable the way dicom-edge is, for the
- * benchmarks' floors. DCMTK's storescp writes each received file and closes it without
+ * forward benchmark's DCMTK relay reference. DCMTK's storescp writes each received file and closes it without
  * fsync; with this shim every fclose(3)/close(2) of a regular file opened for writing
  * fsyncs it first (glibc's fclose closes through an internal call, so both are wrapped).
  * Nothing else changes. Build: gcc -shared -fPIC -o fsyncclose.so fsyncclose.c -ldl

@@ -5,19 +5,18 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
-/** Compiles test/helpers/bindlo.c into `dir` and returns the .so path (for LD_PRELOAD). */
-export function buildBindlo(repo, dir) {
-  const out = path.join(dir, 'bindlo.so');
-  execFileSync('gcc', ['-shared', '-fPIC', '-O2', '-o', out, path.join(repo, 'test', 'helpers', 'bindlo.c'), '-ldl'], { stdio: 'pipe' });
+/** Compiles an LD_PRELOAD shim (C source under the repository) into `dir`; returns the .so path. */
+function buildShim(repo, dir, source, name) {
+  const out = path.join(dir, name);
+  execFileSync('gcc', ['-shared', '-fPIC', '-O2', '-o', out, path.join(repo, ...source), '-ldl'], { stdio: 'pipe' });
   return out;
 }
 
-/** Compiles lib/fsyncclose.c into `dir` (an fsync before each close of a written file: a durable storescp for the forward bench's relay reference). */
-export function buildFsyncClose(repo, dir) {
-  const out = path.join(dir, 'fsyncclose.so');
-  execFileSync('gcc', ['-shared', '-fPIC', '-O2', '-o', out, path.join(repo, 'scripts', 'bench', 'lib', 'fsyncclose.c'), '-ldl'], { stdio: 'pipe' });
-  return out;
-}
+/** test/helpers/bindlo.c: listeners bind 127.0.0.1 instead of the wildcard. */
+export const buildBindlo = (repo, dir) => buildShim(repo, dir, ['test', 'helpers', 'bindlo.c'], 'bindlo.so');
+
+/** lib/fsyncclose.c: an fsync before each close of a written file (a durable storescp for the forward bench's relay reference). */
+export const buildFsyncClose = (repo, dir) => buildShim(repo, dir, ['scripts', 'bench', 'lib', 'fsyncclose.c'], 'fsyncclose.so');
 
 export function freePort() {
   return new Promise((resolve, reject) => {
