@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { writeStudy } from './lib/dicom-gen.mjs';
-import { agentNodeOptions, edgeIni, freePort, startListener, timeStorescu, waitForSpareFiles } from './lib/procs.mjs';
+import { agentNodeOptions, edgeIni, freePort, startListener, timeStorescu, waitForSpareFiles, waitForWarmUp } from './lib/procs.mjs';
 
 const require = createRequire(import.meta.url);
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -117,6 +117,7 @@ async function viaEdge(pacs, proxyPort, input, asyncOps, r) {
   fs.writeFileSync(path.join(dataDir, 'edge.ini'), ini);
   const edge = await startListener('dicom-edge', process.execPath, [cli, 'run', '--config', path.join(dataDir, 'edge.ini')], { port, env: { NODE_OPTIONS: agentNodeOptions(repo) } }); // AGENT_NODE_OPTIONS_NOTE
   live.add(edge);
+  await waitForWarmUp(edge); // BENCH_WARM_UP_NOTE (lib/procs.mjs)
   await waitForSpareFiles(dataDir);
   pacs.state.received = 0;
   const t0 = performance.now();

@@ -30,7 +30,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { writeStudy } from './lib/dicom-gen.mjs';
-import { agentNodeOptions, buildBindlo, buildFsyncClose, edgeIni, freePort, freshPageCache, procCpuMs, startListener, timeStorescu, waitForSpareFiles } from './lib/procs.mjs';
+import { agentNodeOptions, buildBindlo, buildFsyncClose, edgeIni, freePort, freshPageCache, procCpuMs, startListener, timeStorescu, waitForSpareFiles, waitForWarmUp } from './lib/procs.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { values: opt } = parseArgs({
@@ -214,6 +214,8 @@ async function main() {
     fs.writeFileSync(path.join(dataDir, 'edge.ini'), ini);
     const edge = await startListener('dicom-edge', process.execPath, [...(process.env.EDGE_PROF ? ["--cpu-prof", "--cpu-prof-dir", process.env.EDGE_PROF] : []), cli, 'run', '--config', path.join(dataDir, 'edge.ini')], { port, env: { ...env, NODE_OPTIONS: agentNodeOptions(repo) } }); // AGENT_NODE_OPTIONS_NOTE
     live.add(edge);
+    const warmLine = await waitForWarmUp(edge); // BENCH_WARM_UP_NOTE (lib/procs.mjs)
+    if (warmLine) console.log(`  agent ${warmLine.replace(/^.*\] /, '')}`);
     await waitForSpareFiles(dataDir); // idle with its spare files ready, as a box that has been running
     freshPageCache([input], undefined, [dataDir, orthanc.dir]); // PAGE_CACHE_NOTE, RECEIVER_CACHE_NOTE (lib/procs.mjs)
     const e = await oneRun(orthanc, port, 'EDGE', input, env, edge);

@@ -43,7 +43,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { dirBytes, writeBigObject, writeStudy } from './lib/dicom-gen.mjs';
-import { agentNodeOptions, buildBindlo, edgeIni, freePort, freshPageCache, procCpuMs, procStatusBytes, startListener, timeStorescu, waitForSpareFiles } from './lib/procs.mjs';
+import { agentNodeOptions, buildBindlo, edgeIni, freePort, freshPageCache, procCpuMs, procStatusBytes, startListener, timeStorescu, waitForSpareFiles, waitForWarmUp } from './lib/procs.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MiB = 1024 * 1024;
@@ -194,6 +194,7 @@ async function runEdge(input, expected, input2) {
   const prof = process.env.EDGE_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.EDGE_PROF] : [];
   const l = await startListener('dicom-edge', process.execPath, [...prof, cli, 'run', '--config', iniPath], { port, env: { NODE_OPTIONS: agentNodeOptions(repo) } }); // AGENT_NODE_OPTIONS_NOTE
   const r = await withListener(l, async () => {
+    await waitForWarmUp(l); // BENCH_WARM_UP_NOTE (lib/procs.mjs)
     await waitForSpareFiles(dataDir);
     freshPageCache([input, ...(input2 ? [input2] : [])], undefined, [dataDir]); // PAGE_CACHE_NOTE, RECEIVER_CACHE_NOTE (lib/procs.mjs)
     const idle = procStatusBytes(l.proc.pid, 'VmRSS');

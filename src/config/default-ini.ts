@@ -73,6 +73,10 @@ verifyAppContext = On
 ; modalities with "accept" in [Server] and turn both On.
 verifyRemoteAe = Off
 verifyIPAddr = Off
+; At start, send a small synthetic study through this agent's own receive, store and
+; forward code in a scratch folder (<path>/warm-up, removed after), so that the first real
+; study after a restart is as fast as the next ones (ours).
+warmUp = On
 
 [Transfer Syntax]
 ; Default list of transfer syntaxes for every SOP class: implicitLittle, explicitLittle,

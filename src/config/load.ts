@@ -205,6 +205,7 @@ function build(ctx: Ctx, limits: KernelBufferLimits): LoadedConfig {
       verifyRemoteAe: get(ctx, 'Options', 'verifyRemoteAe'),
       verifyAppContext: get(ctx, 'Options', 'verifyAppContext'),
       verifyIPAddr: get(ctx, 'Options', 'verifyIPAddr'),
+      warmUp: get(ctx, 'Options', 'warmUp'),
     },
     transferSyntaxes: trSynList(entries(sectionsNamed(ctx, 'Transfer Syntax')[0], 'trSyn')),
     server: buildServer(ctx),

@@ -146,6 +146,8 @@ addSection('Options', {
   verifyRemoteAe: flag(true),
   verifyAppContext: flag(true),
   verifyIPAddr: flag(true),
+  // ours: run a synthetic study through receive, store and forward at start (src/agent/warm-up.ts)
+  warmUp: flag(true),
 }, {}, true);
 
 addSection('Transfer Syntax', { trSyn }, {}, true);

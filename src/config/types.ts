@@ -67,6 +67,8 @@ export interface OptionsConfig {
   verifyRemoteAe: boolean;
   verifyAppContext: boolean;
   verifyIPAddr: boolean;
+  /** Ours: at start, a synthetic study through the agent's own code (src/agent/warm-up.ts WARM_UP_NOTE). */
+  warmUp: boolean;
 }
 
 export interface Config {

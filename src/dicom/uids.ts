@@ -1,7 +1,13 @@
 /**
  * Well-known UIDs (PS3.6 Annex A) and our implementation identity (conformance statement,
- * "Implementation Identifying Information").
+ * "Implementation Identifying Information"); new UIDs under 2.25.
  */
+import { randomBytes } from 'node:crypto';
+
+/** A UID under 2.25 (PS3.5 B.2) from 128 random bits. */
+export function newUid(): string {
+  return `2.25.${BigInt(`0x${randomBytes(16).toString('hex')}`).toString()}`;
+}
 
 /** Verification SOP Class (PS3.4 Annex A, C-ECHO). */
 export const VERIFICATION_SOP_CLASS = '1.2.840.10008.1.1';

@@ -9,7 +9,7 @@ import { errorCommentText, type CommandSet } from '../dimse/command';
 import { CommandField } from '../dimse/command-fields';
 import { errorMessage } from '../util/errors';
 import type { Logger } from '../util/log';
-import { newUid } from '../worklist/local-items';
+import { newUid } from '../dicom/uids';
 import type { Mpps } from './index';
 import { MPPS_SOP_CLASS, MPPS_STATUS, type Refusal } from './rules';
 

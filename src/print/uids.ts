@@ -4,7 +4,7 @@
  * beside the Meta SOP classes (H.2.1), with INI abbreviations `presentationLut` and
  * `printJob`, so `[Server] scp = basicGrayPrint, presentationLut` works.
  */
-import { randomBytes } from 'node:crypto';
+import { newUid } from '../dicom/uids';
 import { registerSopClasses } from '../dicom/sop-classes';
 
 /** PS3.4 H.2.1 / PS3.6 Annex A. */
@@ -110,7 +110,4 @@ export function registerPrintSopClasses(): void {
 }
 registerPrintSopClasses();
 
-/** A UID under 2.25 (PS3.5 B.2) from 128 random bits. */
-export function newUid(): string {
-  return `2.25.${BigInt(`0x${randomBytes(16).toString('hex')}`).toString()}`;
-}
+export { newUid };

@@ -4,6 +4,7 @@
  * and the API behind the console's `worklist add|del|list`, which writes such files too
  * (so an offline console and the running agent see the same items).
  */
+import { newUid } from '../dicom/uids';
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -72,10 +73,7 @@ function nowParts(now: Date): { date: string; time: string } {
   return { date: `${now.getFullYear()}${p(now.getMonth() + 1)}${p(now.getDate())}`, time: `${p(now.getHours())}${p(now.getMinutes())}00` };
 }
 
-/** A UID under 2.25 (PS3.5 B.2) from a random UUID. */
-export function newUid(): string {
-  return `2.25.${BigInt(`0x${randomUUID().replace(/-/g, '')}`).toString()}`;
-}
+export { newUid };
 
 /**
  * Builds an item from `key=value` words: PS3.6 keywords or paths (`-k` syntax), step

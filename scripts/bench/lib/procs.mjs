@@ -115,14 +115,40 @@ export function agentNodeOptions(repo) {
   return m ? m[1].replace(/^"(.*)"$/, '$1') : '';
 }
 
-/** The minimal agent INI (as test/helpers/agent.ts testIni) with storage accepted from BENCH. */
+/**
+ * The minimal agent INI (as test/helpers/agent.ts testIni) with storage accepted from BENCH.
+ * BENCH_WARM_UP_NOTE: the agent's start-up warm-up ([Options] warmUp, src/agent/warm-up.ts)
+ * stays on (the default), as on a box; EDGE_BENCH_WARMUP=off turns it off for comparisons
+ * (and for a --cli build older than the option).
+ */
 export function edgeIni({ port, dataDir, aeTitle }) {
   return [
     '[Network]', `port = ${port}`, 'bind = 127.0.0.1', 'readTimeout = 60', 'idleTimeout = 120', '',
     '[Local AE]', `aeTitle = ${aeTitle}`, '',
+    ...(warmUpWanted() ? [] : ['[Options]', 'warmUp = Off', '']),
     '[Server]', 'scp = storage', 'accept = BENCH, 127.0.0.1', '',
     '[Storage]', `path = ${dataDir}`, '',
   ].join('\n');
+}
+
+function warmUpWanted() {
+  return (process.env.EDGE_BENCH_WARMUP ?? 'on').toLowerCase() !== 'off';
+}
+
+/**
+ * Waits until the agent (a startListener result) has finished its start-up warm-up
+ * (BENCH_WARM_UP_NOTE): its log line, or nothing when the INI turned it off. Resolves with
+ * that line; throws after `timeoutMs` (the benchmark would otherwise time a warm-up too).
+ */
+export async function waitForWarmUp(listener, timeoutMs = 30000) {
+  if (!warmUpWanted()) return '';
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const line = /^.*warm-up( failed)?:.*$/m.exec(listener.output());
+    if (line) return line[0];
+    if (Date.now() > deadline) throw new Error(`${listener.name}: no warm-up line after ${timeoutMs} ms:\n${listener.output()}`);
+    await sleep(20);
+  }
 }
 
 /**

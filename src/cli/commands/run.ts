@@ -15,6 +15,7 @@ import { startConsoleServices } from '../../console/appliance';
 import { notify, startWatchdog } from '../../native/sd-notify';
 import { hostPort } from '../../util/address';
 import { startHeapGrowth } from '../../tune/heap';
+import { WarmUp } from '../../agent/warm-up';
 
 /** Options written as `auto` (or left out) take values derived from the detected hardware. */
 async function tuned(config: Config, log: Logger): Promise<Config> {
@@ -73,6 +74,10 @@ export async function run(argv: string[]): Promise<number> {
   const onError = (m: string): void => log.warn(`sd_notify: ${m}`);
   void notify(['READY=1', `STATUS=listening on ${hostPort(addr.address, addr.port)}`], { onError });
   const stopWatchdog = startWatchdog({ onError });
+  // WARM_UP_NOTE (src/agent/warm-up.ts): in the background, yielding to real work.
+  const warm = current.options.warmUp
+    ? new WarmUp({ base: current, log, busy: () => agent.associations.size > 0 || agent.forwarder.sending })
+    : undefined;
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (sig: string): void => {
@@ -81,7 +86,7 @@ export async function run(argv: string[]): Promise<number> {
       log.info(`${sig}: stopping`);
       stopWatchdog();
       const stopped = notify('STOPPING=1', { onError }); // never rejects; awaited so exit cannot drop it
-      consoles.close().catch(() => undefined).then(() => agent.stop())
+      consoles.close().catch(() => undefined).then(() => warm?.stop()).then(() => agent.stop())
         .then(() => 0, (e) => { log.error(errorMessage(e)); return 1; })
         .then((code) => stopped.then(() => {
           heap.stop();

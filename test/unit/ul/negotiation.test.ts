@@ -21,7 +21,7 @@ function config(over: Partial<Config['options']> = {}, server: Partial<Config['s
     network: { port: 104, bind: '127.0.0.1', maxPdu: 65530, readTimeout: 60, idleTimeout: 300, socketSndBuf: 0, socketRcvBuf: 0, maxAssociations: 10, maxAsyncOps: 16 },
     memory: { dimseSize: 1 << 20 },
     localAe: { aeTitle: 'EDGE', implementationClassUid: '1.2.840.114093.1.1', implementationVersionName: '00.01.00.00' },
-    options: { debug: false, pduDump: false, dimseDump: false, dumpDir: '/tmp', verifyProtocol: true, verifyLocalAe: true, verifyRemoteAe: true, verifyAppContext: true, verifyIPAddr: true, ...over },
+    options: { debug: false, pduDump: false, dimseDump: false, dumpDir: '/tmp', verifyProtocol: true, verifyLocalAe: true, verifyRemoteAe: true, verifyAppContext: true, verifyIPAddr: true, warmUp: false, ...over },
     transferSyntaxes: [IVR, EVR, EBE],
     server: { contexts: [spec('scp', [ECHO]), spec('scp', [CT]), spec('scu', [MR])], accept: [{ aeTitle: 'MODALITY', ip: '127.0.0.1', line: 1 }], trSynOrder: 'server', transferSyntaxes: [], ...server },
     remotes: [{ aeTitle: 'PACS', ip: '127.0.0.2', port: 104, contexts: [], transferSyntaxes: [], extra: {}, line: 2 }],
