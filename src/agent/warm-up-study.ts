@@ -22,6 +22,11 @@ export interface StudyShape {
   largeRows: number;
 }
 
+/** The study's size on disk, roughly (pixel data; the rest is under 1 KiB an image). */
+export function studyBytes(shape: StudyShape): number {
+  return shape.small * (shape.smallRows ** 2 * 2 + 1024) + shape.large * (shape.largeRows ** 2 * 2 + 1024);
+}
+
 /** Writes the study into `dir` (which exists) and returns the instances in sending order. */
 export async function writeWarmUpStudy(dir: string, shape: StudyShape): Promise<SendableInstance[]> {
   const study = newUid();

@@ -16,7 +16,7 @@
  * forward batch of the real agent, or a mere TCP connection to its port) and waits until the
  * real agent is idle again; it gives up at its time limit, and stop() ends it at once.
  */
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { parseConfig } from '../config/load';
@@ -28,7 +28,7 @@ import { sendInstance, storageContexts, type SendableInstance } from '../service
 import { errorMessage } from '../util/errors';
 import { silentLogger, type Logger } from '../util/log';
 import { Agent } from './agent';
-import { writeWarmUpStudy, type StudyShape } from './warm-up-study';
+import { studyBytes, writeWarmUpStudy, type StudyShape } from './warm-up-study';
 
 /**
  * 96 small images (per-message code) and 24 CT slices (per-PDU code); measured: the same
@@ -39,6 +39,8 @@ export const WARM_UP_SHAPE: StudyShape = { small: 96, smallRows: 64, large: 24, 
 const SINK_AE = 'WARMUP_SINK';
 const RELAY_AE = 'WARMUP_EDGE';
 const POLL_MS = 20;
+/** Free space kept on top of the warm-up's own (three copies of its study, for a moment). */
+const SPACE_MARGIN = 256 * 2 ** 20;
 const IDLE_POLL_MS = 100;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -50,6 +52,8 @@ export interface WarmUpOptions {
   shape?: StudyShape;
   /** The whole warm-up, at most (it stops there, whatever is left). */
   timeoutMs?: number;
+  /** Free bytes for the data folder (statfs; replaced in tests). */
+  freeBytes?: (path: string) => Promise<number>;
 }
 
 export interface WarmUpReport {
@@ -63,6 +67,8 @@ export interface WarmUpReport {
   stoppedEarly: boolean;
   /** Time spent waiting for the real agent to be idle. */
   waitedMs: number;
+  /** Why it did not run (too little free space). */
+  skipped?: string;
 }
 
 export function warmUpDir(storageRoot: string): string {
@@ -81,6 +87,10 @@ export class WarmUp {
     this.dir = warmUpDir(o.base.storage.path);
     this.deadline = Date.now() + (o.timeoutMs ?? 30_000);
     this.done = this.run().then((r) => {
+      if (r.skipped) {
+        o.log.info(`warm-up skipped: ${r.skipped}`);
+        return r;
+      }
       const waited = r.waitedMs ? `, ${r.waitedMs} ms of it waiting for real work to end` : '';
       o.log.info(`warm-up: ${r.forwarded}/${r.images} synthetic images received, stored, indexed and forwarded in ${r.ms} ms${waited}${r.stoppedEarly ? ' (stopped early: time limit or stop)' : ''}; scratch folder removed`);
       return r;
@@ -114,9 +124,14 @@ export class WarmUp {
     const t0 = Date.now();
     try {
       await rm(this.dir, { recursive: true, force: true }); // a warm-up the process died in
-      if (!(await this.quiet())) return { images: 0, sent: 0, forwarded: 0, ms: Date.now() - t0, stoppedEarly: true, waitedMs: this.waitedMs };
-      await mkdir(join(this.dir, 'study'), { recursive: true, mode: 0o700 });
+      const none = (why?: string): WarmUpReport => ({ images: 0, sent: 0, forwarded: 0, ms: Date.now() - t0, stoppedEarly: !why, waitedMs: this.waitedMs, skipped: why });
+      if (!(await this.quiet())) return none();
       const shape = this.o.shape ?? WARM_UP_SHAPE;
+      // Never the warm-up that fills the disk a real reception needs.
+      const need = 3 * studyBytes(shape);
+      const free = await (this.o.freeBytes ?? freeBytes)(this.o.base.storage.path);
+      if (free < need + SPACE_MARGIN) return none(`${mib(free)} MiB free on the data folder's disk; it needs ${mib(need)} MiB for a moment and leaves ${mib(SPACE_MARGIN)} MiB to real receptions`);
+      await mkdir(join(this.dir, 'study'), { recursive: true, mode: 0o700 });
       const images = await writeWarmUpStudy(join(this.dir, 'study'), shape);
       const sink = await this.startScratch(SINK_AE, 'sink', images.length, '');
       const relay = await this.startScratch(RELAY_AE, 'relay', images.length,
@@ -168,6 +183,13 @@ export class WarmUp {
     while (!ready() && !this.cut) await sleep(POLL_MS);
   }
 }
+
+async function freeBytes(path: string): Promise<number> {
+  const s = await statfs(path);
+  return s.bavail * s.bsize;
+}
+
+const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(0);
 
 /** The scratch agents' configuration: the real one's PDU, socket and DIMSE sizes; CT storage; loopback only. */
 export function scratchConfig(base: Config, aeTitle: string, path: string, spareFiles: number, tail: string): Config {

@@ -83,6 +83,16 @@ test('warm-up: a data folder it cannot write is a warning, not a crash', async (
   assert.match(b.logs.join('\n'), /WARN .*warm-up failed \(the agent runs on; only its first study is slower\): /);
 });
 
+test('warm-up: skipped when the disk of the data folder has too little free space for it', async (t) => {
+  const b = await base(t);
+  const r = await new WarmUp(b.options({ freeBytes: async () => 100 * 2 ** 20 })).done;
+  assert.ok(r);
+  assert.equal(r.sent, 0);
+  assert.match(r.skipped ?? '', /^100 MiB free on the data folder's disk; it needs 1 MiB for a moment and leaves 256 MiB to real receptions$/);
+  assert.match(b.logs.join('\n'), /INFO .*warm-up skipped: 100 MiB free/);
+  assert.deepEqual(readdirSync(b.dataDir), [], 'nothing written');
+});
+
 test('warm-up study: small and large images interleaved; DCMTK reads the files', async (t) => {
   assert.deepEqual(sendingOrder({ small: 4, smallRows: 8, large: 2, largeRows: 32 }), [8, 8, 32, 8, 8, 32]);
   assert.deepEqual(sendingOrder({ small: 0, smallRows: 8, large: 2, largeRows: 32 }), [32, 32]);

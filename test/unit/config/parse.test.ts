@@ -27,7 +27,7 @@ test('defaults of the statement and ours', () => {
   assert.deepEqual(c.localAe, { aeTitle: 'EDGE', implementationClassUid: '1.2.840.114093.1.1', implementationVersionName: '00.01.00.00' });
   assert.deepEqual(c.options, {
     debug: false, debugFile: undefined, pduDump: false, dimseDump: false, dumpDir: '/etc/edge/var/dumps',
-    verifyProtocol: true, verifyLocalAe: true, verifyRemoteAe: true, verifyAppContext: true, verifyIPAddr: true,
+    verifyProtocol: true, verifyLocalAe: true, verifyRemoteAe: true, verifyAppContext: true, verifyIPAddr: true, warmUp: true,
   });
   assert.deepEqual(c.transferSyntaxes, [IMPL, EXPL, BIG]);
   assert.equal(c.server.trSynOrder, 'server');
@@ -73,6 +73,7 @@ verifyLocalAe = no
 verifyRemoteAe = On
 verifyAppContext = false
 verifyIPAddr = 1
+warmUp = off
 [Transfer Syntax]
 trSyn = explicitBig
 [Server]
@@ -90,10 +91,10 @@ spareFiles = 0
   assert.equal(c.localAe.implementationClassUid, '1.2.3.4');
   assert.deepEqual(c.options, {
     debug: true, debugFile: '/tmp/d.log', pduDump: true, dimseDump: true, dumpDir: '/etc/edge/dd',
-    verifyProtocol: false, verifyLocalAe: false, verifyRemoteAe: true, verifyAppContext: false, verifyIPAddr: true,
+    verifyProtocol: false, verifyLocalAe: false, verifyRemoteAe: true, verifyAppContext: false, verifyIPAddr: true, warmUp: false,
   });
   assert.deepEqual(c.transferSyntaxes, [BIG]);
-  assert.deepEqual(c.server.accept, [{ aeTitle: 'CT1', ip: '10.0.0.1', line: 31 }]);
+  assert.deepEqual(c.server.accept, [{ aeTitle: 'CT1', ip: '10.0.0.1', line: 32 }]);
   assert.equal(c.server.trSynOrder, 'client');
   assert.deepEqual(c.server.transferSyntaxes, [EXPL, IMPL]);
   assert.deepEqual(c.storage, { path: '/data', duplicates: 'reject', spareFiles: 0 });
