@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { WarmUp, warmUpDir, type WarmUpOptions } from '../../src/agent/warm-up';
+import { WarmUp, scratchConfig, warmUpDir, type WarmUpOptions } from '../../src/agent/warm-up';
 import { sendingOrder, writeWarmUpStudy } from '../../src/agent/warm-up-study';
 import { IndexDb } from '../../src/store/index-db';
 import { createLogger } from '../../src/util/log';
@@ -91,6 +91,20 @@ test('warm-up: skipped when the disk of the data folder has too little free spac
   assert.match(r.skipped ?? '', /^100 MiB free on the data folder's disk; it needs 1 MiB for a moment and leaves 256 MiB to real receptions$/);
   assert.match(b.logs.join('\n'), /INFO .*warm-up skipped: 100 MiB free/);
   assert.deepEqual(readdirSync(b.dataDir), [], 'nothing written');
+});
+
+test('warm-up: the scratch agents take the real PDU, socket and DIMSE sizes, listen on loopback only and never warm up themselves', () => {
+  const real = parseTestConfig(testIni({ port: 104, dataDir: '/srv/data', sections: { Network: ['maxpdu = 16384', 'socketSndBuf = 0', 'socketRcvBuf = 262144', 'bind = 0.0.0.0'], Memory: ['dimseSize = 4096'] } }));
+  const c = scratchConfig(real, 'WARMUP_EDGE', '/srv/data/warm-up/relay', 7, '[RemoteAE]\nuserName = SINK\naetitle = WARMUP_SINK\nip = 127.0.0.1\nport = 4242\n');
+  assert.deepEqual(
+    { port: c.network.port, bind: c.network.bind, maxPdu: c.network.maxPdu, snd: c.network.socketSndBuf, rcv: c.network.socketRcvBuf, dimse: c.memory.dimseSize },
+    { port: 0, bind: '127.0.0.1', maxPdu: 16384, snd: 0, rcv: 262144, dimse: 4096 },
+  );
+  assert.equal(c.localAe.aeTitle, 'WARMUP_EDGE');
+  assert.deepEqual(c.storage, { path: '/srv/data/warm-up/relay', duplicates: 'overwrite', spareFiles: 7 });
+  assert.equal(c.options.warmUp, false);
+  assert.equal(c.options.pduDump, false);
+  assert.deepEqual(c.remotes.map((r) => [r.aeTitle, r.ip, r.port]), [['WARMUP_SINK', '127.0.0.1', 4242]]);
 });
 
 test('warm-up study: small and large images interleaved; DCMTK reads the files', async (t) => {
