@@ -94,7 +94,7 @@ export class WarmUp {
         o.log.info(`warm-up skipped: ${r.skipped}`);
         return r;
       }
-      const waited = r.waitedMs ? `, ${r.waitedMs} ms of it waiting for real work to end` : '';
+      const waited = r.waitedMs >= IDLE_POLL_MS ? `, ${r.waitedMs} ms of it waiting for real work to end` : '';
       o.log.info(`warm-up: ${r.forwarded}/${r.images} synthetic images received, stored, indexed and forwarded in ${r.ms} ms${waited}${r.stoppedEarly ? ' (stopped early: time limit or stop)' : ''}; scratch folder removed`);
       return r;
     }, (e: unknown) => {

@@ -146,3 +146,12 @@ test('run: the agent warms up at start (real store untouched, a real study right
   assert.equal(await off.stop(), 0);
   assert.doesNotMatch(off.output(), /warm-up/);
 });
+
+test('run: SIGTERM while the warm-up runs stops it, exits 0 and leaves no scratch folder', async (t) => {
+  const a = await spawnAgent((port, dir) => testIni({ port, dataDir: dir, sections: { Server: ['scp = ct'] } }), t);
+  // spawnAgent returns once the port accepts connections: the warm-up starts right then.
+  for (let i = 0; i < 100 && !existsSync(warmUpDir(a.dataDir)); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(await a.stop('SIGTERM'), 0, a.output());
+  assert.equal(existsSync(warmUpDir(a.dataDir)), false, a.output());
+  assert.match(a.output(), /warm-up: \d+\/120 .*\(stopped early: time limit or stop\)|warm-up: 120\/120/);
+});
