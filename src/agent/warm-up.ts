@@ -18,6 +18,7 @@
  */
 import { mkdir, rm, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { AddressInfo } from 'node:net';
 import { parseConfig } from '../config/load';
 import type { Config } from '../config/types';
@@ -45,7 +46,6 @@ const POLL_MS = 20;
 /** Free space kept on top of the warm-up's own (three copies of its study, for a moment). */
 const SPACE_MARGIN = 256 * 2 ** 20;
 const IDLE_POLL_MS = 100;
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export interface WarmUpOptions {
   base: Config;
@@ -85,6 +85,7 @@ export class WarmUp {
   private readonly agents: Agent[] = [];
   private readonly dir: string;
   private readonly deadline: number;
+  private waitedMs = 0;
 
   constructor(private readonly o: WarmUpOptions) {
     this.dir = warmUpDir(o.base.storage.path);
@@ -108,8 +109,6 @@ export class WarmUp {
     this.stopping = true;
     await this.done;
   }
-
-  private waitedMs = 0;
 
   private get cut(): boolean {
     return this.stopping || Date.now() > this.deadline;
